@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: MIT
+# faultline: one non-recursive Makefile.  Objects and generated files live in build/.
+#   make            build build/faultlined and build/faultctl
+#   make test       install missing dependencies, build, run every test
+#   make demo       install missing dependencies, build, run the demo game day
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1             show full commands
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+
+VERSION   := 0.1.0
+GIT_REV   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SBINDIR   ?= $(PREFIX)/sbin
+BINDIR    ?= $(PREFIX)/bin
+DATADIR   ?= $(PREFIX)/share/faultline
+
+B         := build
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+PKGS      := libnl-3.0 libnl-route-3.0 libbpf jansson libcurl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN      := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+             -Wno-unused-parameter -Wno-format-truncation
+ifneq ($(CI),)
+WARN      += -Werror
+endif
+ifneq ($(WERROR),)
+WARN      += -Werror
+endif
+OPT       ?= -O2 -g
+CPPFLAGS  += -D_GNU_SOURCE -DFL_VERSION='"$(VERSION)"' -DFL_GIT_REV='"$(GIT_REV)"' \
+             -Iagent -I$(B)
+CFLAGS    += -std=gnu11 $(OPT) $(WARN) -fno-strict-aliasing $(PKG_CFLAGS) -MMD -MP
+LDLIBS    += $(PKG_LIBS) -lm
+
+# ---- sources ---------------------------------------------------------------------------
+LIB_SRCS  := $(filter-out agent/main.c,$(wildcard agent/*.c)) \
+             $(wildcard agent/faults/*.c) $(wildcard agent/probes/*.c)
+AGENT_SRCS:= agent/main.c
+CTL_SRCS  := $(wildcard ctl/*.c)
+BPF_SRCS  := $(wildcard agent/bpf/*.bpf.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+HELP_SRCS := $(wildcard tests/helpers/*.c)
+
+obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
+
+LIB_OBJS  := $(call obj,o,$(LIB_SRCS))
+LIB_A     := $(B)/libfaultline.a
+BPF_OBJS  := $(patsubst agent/bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst agent/bpf/%.bpf.c,$(B)/%.skel.h,$(BPF_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+HELP_BINS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELP_SRCS))
+
+# The same library and unit tests, built again with ASan+UBSan.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_OBJS  := $(call obj,san,$(LIB_SRCS))
+SAN_A     := $(B)/libfaultline-san.a
+SAN_BINS  := $(patsubst tests/unit/%.c,$(B)/tests-san/%,$(UNIT_SRCS))
+
+.PHONY: all deps test unit-test integration-test demo install uninstall clean bpf
+all: $(B)/faultlined $(B)/faultctl
+
+deps:
+	$(Q)./scripts/install-deps.sh
+
+# ---- BPF: vmlinux.h from the running kernel's BTF, objects, skeletons -----------------
+$(B)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(B)/bpf/%.bpf.o: agent/bpf/%.bpf.c $(B)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(B) -Iagent/bpf -c $< -o $@
+
+$(B)/%.skel.h: $(B)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+bpf: $(BPF_SKELS)
+
+# ---- C ---------------------------------------------------------------------------------
+$(B)/o/%.o: %.c | $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/san/%.o: %.c | $(BPF_SKELS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -O1 -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SAN_A): $(SAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/faultlined: $(call obj,o,$(AGENT_SRCS)) $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/faultctl: $(call obj,o,$(CTL_SRCS)) $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/test_%: $(B)/o/tests/unit/test_%.o $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(B)/tests-san/test_%: $(B)/san/tests/unit/test_%.o $(SAN_A)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(B)/tests/%: $(B)/o/tests/helpers/%.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+# ---- tests and demo ----------------------------------------------------------------------
+test: deps
+	$(Q)$(MAKE) --no-print-directory all tests-build
+	$(Q)./tests/run.sh
+
+tests-build: $(UNIT_BINS) $(SAN_BINS) $(HELP_BINS)
+
+unit-test: all tests-build
+	$(Q)./tests/run.sh unit
+
+integration-test: all tests-build
+	$(Q)./tests/run.sh integration
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/demo.sh
+
+# ---- install -----------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/experiments
+	install -m 0755 $(B)/faultlined $(DESTDIR)$(SBINDIR)/faultlined
+	install -m 0755 $(B)/faultctl $(DESTDIR)$(BINDIR)/faultctl
+	install -m 0644 experiments/*.json $(DESTDIR)$(DATADIR)/experiments/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/faultlined $(DESTDIR)$(BINDIR)/faultctl
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/* faultlined: the faultline agent. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+
+#include "experiment.h"
+#include "journal.h"
+#include "log.h"
+#include "loop.h"
+#include "probe.h"
+#include "proto.h"
+#include "runner.h"
+#include "server.h"
+#include "units.h"
+
+struct agent {
+	struct loop *loop;
+	struct runner *rn;
+	struct server *srv;
+	bool stopping;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: faultlined [options]\n"
+		"\n"
+		"The faultline agent: runs chaos experiments and guarantees their rollback.\n"
+		"Runs in the foreground and logs to stderr.\n"
+		"\n"
+		"  --socket PATH        control socket (default $%s or %s)\n"
+		"  --state-dir DIR      journal and run records (default $%s or %s)\n"
+		"  --group NAME         group allowed on the socket besides root (default %s)\n"
+		"  --max-duration DUR   the agent's cap on any experiment's method (default 1h)\n"
+		"  --log-level LEVEL    error, warning, notice, info, debug (default info)\n"
+		"  -h, --help           this help\n"
+		"  -V, --version        print the version\n",
+		PROTO_SOCKET_ENV, PROTO_DEFAULT_SOCKET, PROTO_STATE_DIR_ENV,
+		PROTO_DEFAULT_STATE_DIR, PROTO_DEFAULT_GROUP);
+}
+
+static void on_stop_signal(int signo, void *data)
+{
+	struct agent *a = data;
+	int n;
+
+	if (a->stopping) {
+		log_warn("second %s: already stopping", strsignal(signo));
+		return;
+	}
+	a->stopping = true;
+	log_notice("%s: rolling back every active run, then exiting", strsignal(signo));
+	/* Reverts are synchronous: when this returns every applied fault is undone. */
+	n = runner_abort_all(a->rn, "agent received a stop signal", NULL);
+	if (n)
+		log_notice("rolled back %d run(s)", n);
+	loop_quit(a->loop);
+}
+
+static void on_ignored_signal(int signo, void *data)
+{
+	log_debug("ignoring %s", strsignal(signo));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "max-duration", required_argument, NULL, 'm' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *sock = getenv(PROTO_SOCKET_ENV), *state = getenv(PROTO_STATE_DIR_ENV);
+	struct server_config scfg = { .group = PROTO_DEFAULT_GROUP };
+	struct experiment_limits lim = { .max_duration = AGENT_DEFAULT_MAX_DURATION };
+	struct agent a = { 0 };
+	struct journal *j = NULL;
+	json_t *report = NULL;
+	int c, r, ret = 1;
+
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'd':
+			state = optarg;
+			break;
+		case 'g':
+			scfg.group = optarg;
+			break;
+		case 'm':
+			if (parse_duration(optarg, &lim.max_duration) < 0 || !lim.max_duration) {
+				fprintf(stderr, "faultlined: invalid --max-duration '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l': {
+			enum log_level lvl;
+
+			if (log_parse_level(optarg, &lvl) < 0) {
+				fprintf(stderr, "faultlined: invalid --log-level '%s'\n", optarg);
+				return 2;
+			}
+			log_set_level(lvl);
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("faultlined %s (%s), protocol %d\n", FL_VERSION, FL_GIT_REV,
+			       PROTO_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "faultlined: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	scfg.path = sock && *sock ? sock : PROTO_DEFAULT_SOCKET;
+	if (!state || !*state)
+		state = PROTO_DEFAULT_STATE_DIR;
+	signal(SIGPIPE, SIG_IGN);
+
+	j = journal_open(state, &r);
+	if (!j) {
+		if (r == -EWOULDBLOCK)
+			log_err("state dir '%s' is in use by pid %d (another faultlined or "
+				"faultctl recover)",
+				state, journal_lock_holder(state));
+		else
+			log_err("cannot open state dir '%s': %s", state, strerror(-r));
+		goto out;
+	}
+	/* Undo whatever a previous life left behind before taking any command. */
+	r = journal_recover(j, &report);
+	if (r < 0) {
+		log_err("cannot read the journal in '%s': %s", state, strerror(-r));
+		goto out;
+	}
+	if (json_integer_value(json_object_get(report, "recovered")) ||
+	    json_integer_value(json_object_get(report, "corrupt")) || r > 0)
+		log_notice("journal: recovered %lld, failed %d, corrupt %lld",
+			   (long long)json_integer_value(json_object_get(report, "recovered")), r,
+			   (long long)json_integer_value(json_object_get(report, "corrupt")));
+	if (r > 0)
+		log_err("journal: %d record(s) could not be reverted; they stay in '%s/journal' "
+			"and are retried by 'faultctl recover'",
+			r, state);
+
+	a.loop = loop_new();
+	if (!a.loop) {
+		log_err("cannot create the event loop: %s", strerror(errno));
+		goto out;
+	}
+	if (loop_signal(a.loop, SIGTERM, on_stop_signal, &a) < 0 ||
+	    loop_signal(a.loop, SIGINT, on_stop_signal, &a) < 0 ||
+	    loop_signal(a.loop, SIGHUP, on_ignored_signal, &a) < 0) {
+		log_err("cannot set up signal handling: %s", strerror(errno));
+		goto out;
+	}
+	r = probe_http_global_init(a.loop);
+	if (r < 0) {
+		log_err("cannot initialise libcurl: %s", strerror(-r));
+		goto out;
+	}
+	a.srv = server_new(a.loop, &scfg, &r);
+	if (!a.srv) {
+		log_err("cannot listen on '%s': %s", scfg.path, strerror(-r));
+		goto out;
+	}
+	{
+		struct runner_hooks hooks = {
+			.event = server_on_event,
+			.pid_protected = server_pid_is_client,
+			.data = a.srv,
+		};
+
+		a.rn = runner_new(a.loop, j, &lim, &hooks);
+	}
+	if (!a.rn) {
+		log_err("out of memory");
+		goto out;
+	}
+	server_set_runner(a.srv, a.rn, j);
+	log_notice("faultlined %s listening on %s, state in %s", FL_VERSION, scfg.path, state);
+	r = loop_run(a.loop);
+	if (r < 0) {
+		log_err("event loop failed: %s", strerror(-r));
+		goto out;
+	}
+	ret = 0;
+out:
+	/* runner_free rolls back anything still active, before the journal is let go. */
+	runner_free(a.rn);
+	server_free(a.srv);
+	probe_http_global_fini();
+	loop_free(a.loop);
+	json_decref(report);
+	journal_close(j);
+	if (ret == 0)
+		log_notice("stopped");
+	return ret;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runner drives experiments through their phases inside the event loop:
+ *   preflight -> before -> inject (+ monitor) -> rollback -> after -> done
+ * and owns every applied fault until it is reverted.  See docs/experiment-format.md.
+ */
+#ifndef FL_RUNNER_H
+#define FL_RUNNER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "experiment.h"
+
+struct loop;
+struct journal;
+struct runner;
+struct run;
+
+struct runner_hooks {
+	/* Every event of every run, in order; ev is borrowed. */
+	void (*event)(const char *run_id, json_t *ev, void *data);
+	/* pids that faults must never touch besides the agent itself (its clients). */
+	bool (*pid_protected)(pid_t pid, void *data);
+	void *data;
+};
+
+struct runner *runner_new(struct loop *l, struct journal *j, const struct experiment_limits *lim,
+			  const struct runner_hooks *hooks);
+/* Rolls back whatever is still active first. */
+void runner_free(struct runner *rn);
+
+/*
+ * Validate, preflight and start an experiment.  On success returns 0 and *reply holds
+ * {"run": ID} (or the plan for a dry run).  On failure returns -errno and *reply holds
+ * {"code", "error", ...} as described in proto.h.
+ */
+int runner_start(struct runner *rn, const char *file, const char *text, size_t len, bool dry_run,
+		 json_t **reply);
+
+struct run *runner_find(struct runner *rn, const char *id);
+/* Abort one run (operator): returns once every fault it applied is reverted. */
+int runner_abort(struct runner *rn, struct run *r, const char *reason);
+/* Abort every unfinished run; ids (may be NULL) gets the ids that were aborted. */
+int runner_abort_all(struct runner *rn, const char *reason, json_t *ids);
+size_t runner_active(const struct runner *rn);
+
+json_t *runner_list(const struct runner *rn);
+json_t *runner_status_all(const struct runner *rn);
+json_t *run_json(const struct run *r);
+/* Events so far (borrowed). */
+json_t *run_events(const struct run *r);
+const char *run_id(const struct run *r);
+bool run_finished(const struct run *r);
+
+#endif

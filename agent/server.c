@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "journal.h"
+#include "log.h"
+#include "loop.h"
+#include "proto.h"
+#include "runner.h"
+#include "server.h"
+
+#define CLIENT_MAX_OUT (8 * 1024 * 1024)
+#define SERVER_MAX_CLIENTS 4096
+
+struct client {
+	struct server *s;
+	struct client *next;
+	int fd;
+	struct loop_io *io;
+	struct ucred cred;
+	bool allowed;
+	bool closing; /* close once the output is flushed */
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off;
+	char *events_run; /* subscribed to this run's events */
+};
+
+struct server {
+	struct loop *loop;
+	int fd;
+	struct loop_io *io;
+	char *path;
+	gid_t gid;
+	bool have_group;
+	char *group;
+	struct client *clients;
+	size_t nclients;
+	struct runner *rn;
+	struct journal *j;
+};
+
+static void client_free(struct client *c)
+{
+	struct server *s = c->s;
+
+	for (struct client **pp = &s->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	s->nclients--;
+	loop_io_del(c->io);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c->events_run);
+	free(c);
+}
+
+static void client_update_events(struct client *c)
+{
+	uint32_t ev = c->closing ? 0 : EPOLLIN;
+
+	if (c->out_len > c->out_off)
+		ev |= EPOLLOUT;
+	loop_io_mod(c->io, ev | EPOLLRDHUP);
+}
+
+/* Flush what we can; returns -1 when the client is gone (freed). */
+static int client_flush(struct client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			client_free(c);
+			return -1;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+		if (c->closing) {
+			client_free(c);
+			return -1;
+		}
+	}
+	client_update_events(c);
+	return 0;
+}
+
+static void client_send(struct client *c, json_t *msg)
+{
+	char *text;
+	size_t len;
+
+	json_object_set_new(msg, "proto", json_integer(PROTO_VERSION));
+	text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (!text)
+		return;
+	len = strlen(text);
+	if (c->out_len - c->out_off + len + 1 > CLIENT_MAX_OUT) {
+		/* A reader that does not read is dropped rather than grow without bound. */
+		log_warn("control: client pid %d is not reading; disconnecting it", (int)c->cred.pid);
+		free(text);
+		c->closing = true;
+		c->out_len = c->out_off = 0;
+		return;
+	}
+	if (c->out_off) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	{
+		char *nb = realloc(c->out, c->out_len + len + 1);
+
+		if (!nb) {
+			free(text);
+			c->closing = true;
+			return;
+		}
+		c->out = nb;
+	}
+	memcpy(c->out + c->out_len, text, len);
+	c->out[c->out_len + len] = '\n';
+	c->out_len += len + 1;
+	free(text);
+}
+
+static void send_ok(struct client *c, json_t *body)
+{
+	json_t *msg = body ? body : json_object();
+
+	json_object_set_new(msg, "ok", json_true());
+	client_send(c, msg);
+}
+
+static void send_err(struct client *c, const char *code, const char *fmt, ...) PRINTF(3, 4);
+static void send_err(struct client *c, const char *code, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	client_send(c, json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", buf));
+}
+
+static bool uid_in_group(uid_t uid, gid_t peer_gid, gid_t gid)
+{
+	struct passwd *pw;
+	gid_t groups[256];
+	int n = (int)ARRAY_SIZE(groups);
+
+	if (peer_gid == gid)
+		return true;
+	pw = getpwuid(uid);
+	if (!pw)
+		return false;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* ---- requests ----------------------------------------------------------------------------- */
+
+static void req_version(struct client *c, json_t *req)
+{
+	send_ok(c, json_pack("{s:s, s:s, s:i}", "version", FL_VERSION, "git", FL_GIT_REV, "proto",
+			     PROTO_VERSION));
+}
+
+static const char *req_run_id(struct client *c, json_t *req, bool required)
+{
+	json_t *id = json_object_get(req, "run");
+
+	if (!id && !required)
+		return NULL;
+	if (!json_is_string(id)) {
+		send_err(c, "proto", "'run' must be a run id string");
+		return NULL;
+	}
+	return json_string_value(id);
+}
+
+static void req_status(struct client *c, json_t *req)
+{
+	struct server *s = c->s;
+	const char *id;
+	struct run *r;
+
+	if (!json_object_get(req, "run")) {
+		send_ok(c, json_pack("{s:o}", "runs", runner_status_all(s->rn)));
+		return;
+	}
+	id = req_run_id(c, req, true);
+	if (!id)
+		return;
+	r = runner_find(s->rn, id);
+	if (!r) {
+		send_err(c, "not_found", "no run '%s'", id);
+		return;
+	}
+	send_ok(c, json_pack("{s:[o]}", "runs", run_json(r)));
+}
+
+static void req_list(struct client *c, json_t *req)
+{
+	send_ok(c, json_pack("{s:o}", "runs", runner_list(c->s->rn)));
+}
+
+static void req_events(struct client *c, json_t *req)
+{
+	const char *id = req_run_id(c, req, true);
+	struct run *r;
+	size_t i;
+	json_t *ev;
+
+	if (!id)
+		return;
+	r = runner_find(c->s->rn, id);
+	if (!r) {
+		send_err(c, "not_found", "no run '%s'", id);
+		return;
+	}
+	send_ok(c, NULL);
+	/* Replay what happened so far, then stream; the run's "end" closes the stream. */
+	json_array_foreach(run_events(r), i, ev)
+		client_send(c, json_pack("{s:O}", "event", ev));
+	if (run_finished(r)) {
+		c->closing = true;
+		return;
+	}
+	free(c->events_run);
+	c->events_run = strdup(id);
+}
+
+static void req_run(struct client *c, json_t *req)
+{
+	json_t *text = json_object_get(req, "text"), *file = json_object_get(req, "file");
+	json_t *dry = json_object_get(req, "dry_run");
+	json_t *reply = NULL;
+	int r;
+
+	if (!json_is_string(text) || (file && !json_is_string(file)) ||
+	    (dry && !json_is_boolean(dry))) {
+		send_err(c, "proto", "'run' needs 'text' (string), optional 'file' and 'dry_run'");
+		return;
+	}
+	r = runner_start(c->s->rn, file ? json_string_value(file) : "<input>",
+			 json_string_value(text), json_string_length(text), json_is_true(dry),
+			 &reply);
+	if (!reply) {
+		send_err(c, "internal", "cannot start the run: %s", strerror(-r));
+		return;
+	}
+	if (r < 0) {
+		json_object_set_new(reply, "ok", json_false());
+		client_send(c, reply);
+		return;
+	}
+	send_ok(c, reply);
+}
+
+static void req_abort(struct client *c, json_t *req)
+{
+	json_t *ids = json_array();
+	const char *id;
+	struct run *r;
+
+	if (json_is_true(json_object_get(req, "all"))) {
+		runner_abort_all(c->s->rn, "aborted by operator", ids);
+		send_ok(c, json_pack("{s:o}", "aborted", ids));
+		return;
+	}
+	id = req_run_id(c, req, true);
+	if (!id) {
+		json_decref(ids);
+		return;
+	}
+	r = runner_find(c->s->rn, id);
+	if (!r) {
+		json_decref(ids);
+		send_err(c, "not_found", "no run '%s'", id);
+		return;
+	}
+	if (runner_abort(c->s->rn, r, "aborted by operator") == 0)
+		json_array_append_new(ids, json_string(id));
+	send_ok(c, json_pack("{s:o}", "aborted", ids));
+}
+
+static void req_recover(struct client *c, json_t *req)
+{
+	json_t *ids = json_array(), *report = NULL;
+	int r;
+
+	/* Everything the journal holds: active runs first (their faults are in it), then the rest. */
+	runner_abort_all(c->s->rn, "recover requested", ids);
+	r = journal_recover(c->s->j, &report);
+	if (r < 0 && !report) {
+		json_decref(ids);
+		send_err(c, "internal", "cannot read the journal: %s", strerror(-r));
+		return;
+	}
+	json_object_set_new(report, "aborted", ids);
+	send_ok(c, report);
+}
+
+struct handler {
+	const char *cmd;
+	void (*fn)(struct client *c, json_t *req);
+};
+
+static const struct handler read_handlers[] = {
+	{ "version", req_version },
+	{ "status", req_status },
+	{ "list", req_list },
+	{ "events", req_events },
+};
+
+static const struct handler write_handlers[] = {
+	{ "run", req_run },
+	{ "abort", req_abort },
+	{ "recover", req_recover },
+};
+
+static void handle_line(struct client *c, const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *ver;
+	const char *cmd;
+
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req || !json_is_object(req)) {
+		send_err(c, "proto", "malformed request: %s", req ? "not an object" : jerr.text);
+		json_decref(req);
+		return;
+	}
+	ver = json_object_get(req, "proto");
+	if (!json_is_integer(ver) || json_integer_value(ver) != PROTO_VERSION) {
+		send_err(c, "proto", "unsupported protocol version (this agent speaks %d)",
+			 PROTO_VERSION);
+		goto out;
+	}
+	if (!json_is_string(json_object_get(req, "cmd"))) {
+		send_err(c, "proto", "missing 'cmd'");
+		goto out;
+	}
+	cmd = json_string_value(json_object_get(req, "cmd"));
+	for (size_t i = 0; i < ARRAY_SIZE(read_handlers); i++) {
+		if (strcmp(cmd, read_handlers[i].cmd) == 0) {
+			read_handlers[i].fn(c, req);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(write_handlers); i++) {
+		if (strcmp(cmd, write_handlers[i].cmd) == 0) {
+			log_info("control: '%s' from uid %u pid %d", cmd, (unsigned)c->cred.uid,
+				 (int)c->cred.pid);
+			write_handlers[i].fn(c, req);
+			goto out;
+		}
+	}
+	send_err(c, "proto", "unknown command '%s'", cmd);
+out:
+	json_decref(req);
+}
+
+static void client_read(struct client *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->in_cap - c->in_len < 4096) {
+			size_t ncap = c->in_cap ? c->in_cap * 2 : 8192;
+			char *nb;
+
+			if (ncap > PROTO_MAX_MSG + 8192)
+				ncap = PROTO_MAX_MSG + 8192;
+			if (ncap <= c->in_len) {
+				send_err(c, "proto", "message larger than %d bytes", PROTO_MAX_MSG);
+				c->closing = true;
+				return;
+			}
+			nb = realloc(c->in, ncap);
+			if (!nb) {
+				c->closing = true;
+				return;
+			}
+			c->in = nb;
+			c->in_cap = ncap;
+		}
+		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				c->closing = true;
+			return;
+		}
+		if (n == 0) {
+			c->closing = true;
+			/* Nothing more will be read; drop a subscription nobody will see. */
+			if (c->out_len == c->out_off)
+				return;
+			return;
+		}
+		c->in_len += (size_t)n;
+		for (;;) {
+			char *nl = memchr(c->in, '\n', c->in_len);
+			size_t ll;
+
+			if (!nl) {
+				if (c->in_len > PROTO_MAX_MSG) {
+					send_err(c, "proto", "message larger than %d bytes",
+						 PROTO_MAX_MSG);
+					c->closing = true;
+					return;
+				}
+				break;
+			}
+			ll = (size_t)(nl - c->in);
+			if (ll > PROTO_MAX_MSG) {
+				send_err(c, "proto", "message larger than %d bytes", PROTO_MAX_MSG);
+				c->closing = true;
+				return;
+			}
+			if (!c->events_run && !c->closing)
+				handle_line(c, c->in, ll);
+			memmove(c->in, nl + 1, c->in_len - ll - 1);
+			c->in_len -= ll + 1;
+		}
+	}
+}
+
+static void client_cb(struct loop_io *io, uint32_t events, void *data)
+{
+	struct client *c = data;
+
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR))
+		client_read(c);
+	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)) {
+		client_free(c);
+		return;
+	}
+	client_flush(c);
+}
+
+static void accept_cb(struct loop_io *io, uint32_t events, void *data)
+{
+	struct server *s = data;
+
+	for (;;) {
+		socklen_t len = sizeof(struct ucred);
+		struct client *c;
+		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		if (s->nclients >= SERVER_MAX_CLIENTS) {
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->s = s;
+		c->fd = fd;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->io = loop_io_add(s->loop, fd, EPOLLIN | EPOLLRDHUP, client_cb, c);
+		if (!c->io) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->next = s->clients;
+		s->clients = c;
+		s->nclients++;
+		c->allowed = c->cred.uid == 0 ||
+			     (s->have_group && uid_in_group(c->cred.uid, c->cred.gid, s->gid));
+		if (!c->allowed) {
+			log_warn("control: refused uid %u pid %d", (unsigned)c->cred.uid,
+				 (int)c->cred.pid);
+			send_err(c, "denied",
+				 "permission denied: uid %u is neither root nor a member of group "
+				 "'%s'",
+				 (unsigned)c->cred.uid, s->group);
+			c->closing = true;
+			client_flush(c);
+		}
+	}
+}
+
+/* ---- hooks -------------------------------------------------------------------------------- */
+
+void server_on_event(const char *run_id, json_t *ev, void *data)
+{
+	struct server *s = data;
+	struct client *next;
+	bool end = strcmp(json_string_value(json_object_get(ev, "type")), "end") == 0;
+
+	for (struct client *c = s->clients; c; c = next) {
+		next = c->next;
+		if (!c->events_run || strcmp(c->events_run, run_id) != 0)
+			continue;
+		client_send(c, json_pack("{s:O}", "event", ev));
+		if (end)
+			c->closing = true;
+		client_flush(c);
+	}
+}
+
+bool server_pid_is_client(pid_t pid, void *data)
+{
+	struct server *s = data;
+
+	for (struct client *c = s->clients; c; c = c->next)
+		if (c->cred.pid == pid)
+			return true;
+	return false;
+}
+
+/* ---- set-up ------------------------------------------------------------------------------- */
+
+struct server *server_new(struct loop *l, const struct server_config *cfg, int *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct server *s = calloc(1, sizeof(*s));
+	struct group *gr;
+	char dir[PATH_MAX];
+	int r;
+
+	if (!s) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	s->loop = l;
+	s->fd = -1;
+	s->path = strdup(cfg->path);
+	s->group = strdup(cfg->group ? cfg->group : PROTO_DEFAULT_GROUP);
+	if (!s->path || !s->group) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (strlen(cfg->path) >= sizeof(sa.sun_path)) {
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
+	gr = getgrnam(s->group);
+	if (gr) {
+		s->have_group = true;
+		s->gid = gr->gr_gid;
+	}
+	snprintf(dir, sizeof(dir), "%s", cfg->path);
+	if (strrchr(dir, '/') && strrchr(dir, '/') != dir) {
+		*strrchr(dir, '/') = '\0';
+		r = mkdir_p(dir, 0755);
+		if (r < 0)
+			goto fail;
+	}
+	strcpy(sa.sun_path, cfg->path);
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* We hold the state lock, so a socket file left here belongs to a dead agent. */
+	if (unlink(cfg->path) < 0 && errno != ENOENT) {
+		r = -errno;
+		goto fail;
+	}
+	{
+		/* Create it 0660 from the start: no window where others could connect. */
+		mode_t old = umask(0117);
+
+		r = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(old);
+		if (r < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	if (chown(cfg->path, 0, s->have_group ? s->gid : 0) < 0 || chmod(cfg->path, 0660) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (listen(s->fd, 128) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	s->io = loop_io_add(l, s->fd, EPOLLIN, accept_cb, s);
+	if (!s->io) {
+		r = -errno;
+		goto fail;
+	}
+	return s;
+fail:
+	if (err)
+		*err = r;
+	server_free(s);
+	return NULL;
+}
+
+void server_set_runner(struct server *s, struct runner *rn, struct journal *j)
+{
+	s->rn = rn;
+	s->j = j;
+}
+
+void server_free(struct server *s)
+{
+	if (!s)
+		return;
+	while (s->clients) {
+		/* Give every client its last words (e.g. an "end" event) before we go. */
+		struct client *c = s->clients;
+
+		c->closing = true;
+		if (client_flush(c) == 0)
+			client_free(c);
+	}
+	loop_io_del(s->io);
+	if (s->fd >= 0) {
+		close(s->fd);
+		unlink(s->path);
+	}
+	free(s->path);
+	free(s->group);
+	free(s);
+}
