@@ -167,14 +167,25 @@ static void send_err(struct client *c, const char *code, const char *fmt, ...)
 	client_send(c, json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", buf));
 }
 
-static bool uid_in_group(uid_t uid, gid_t peer_gid, gid_t gid)
+/*
+ * Is the peer in group gid?  Its primary group, its supplementary groups as the kernel saw
+ * them at connect() (SO_PEERGROUPS), or, on kernels without that, the group database.
+ */
+static bool peer_in_group(int fd, uid_t uid, gid_t peer_gid, gid_t gid)
 {
 	struct passwd *pw;
 	gid_t groups[256];
+	socklen_t len = sizeof(groups);
 	int n = (int)ARRAY_SIZE(groups);
 
 	if (peer_gid == gid)
 		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+		for (size_t i = 0; i < len / sizeof(gid_t); i++)
+			if (groups[i] == gid)
+				return true;
+		return false;
+	}
 	pw = getpwuid(uid);
 	if (!pw)
 		return false;
@@ -507,7 +518,7 @@ static void accept_cb(struct loop_io *io, uint32_t events, void *data)
 		s->clients = c;
 		s->nclients++;
 		c->allowed = c->cred.uid == 0 ||
-			     (s->have_group && uid_in_group(c->cred.uid, c->cred.gid, s->gid));
+			     (s->have_group && peer_in_group(fd, c->cred.uid, c->cred.gid, s->gid));
 		if (!c->allowed) {
 			log_warn("control: refused uid %u pid %d", (unsigned)c->cred.uid,
 				 (int)c->cred.pid);
