@@ -801,8 +801,6 @@ static void save_record(struct run *r)
 
 static void finish(struct run *r)
 {
-	bool deviated = false;
-
 	probes_stop(r);
 	for (size_t i = 0; i < r->e->nfaults; i++) {
 		struct fault_rt *fr = &r->frt[i];
@@ -816,7 +814,9 @@ static void finish(struct run *r)
 	}
 	loop_timer_free(r->phase_timer);
 	r->phase_timer = NULL;
-	if (r->verdict == V_NONE || deviated)
+	if (r->verdict == V_NONE && !r->e->nprobes)
+		set_verdict(r, V_PASSED, NULL, "faults injected and rolled back (no probes)");
+	else if (r->verdict == V_NONE)
 		set_verdict(r, V_PASSED, NULL, "steady state held before, during and after");
 	r->end_real = now_real();
 	r->ph[PH_DONE].ended = r->end_real;
