@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "experiment.h"
 #include "units.h"
@@ -10,15 +13,24 @@
 #define MAX_TITLE 200
 #define MAX_KEYS 32
 
-static const char *const top_keys[] = { "version", "title",  "description", "tags",
-					"hypothesis", "faults", "safety", NULL };
+static const char *const top_keys[] = { "version",    "title",  "description", "tags",
+					"hypothesis", "faults", "safety",      "schedule", NULL };
+static const char *const schedule_keys[] = { "not_before", "windows", NULL };
+static const char *const day_names[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
 static const char *const hyp_keys[] = { "probes", "before", "during", "after", NULL };
 static const char *const before_keys[] = { "duration", "min_success_ratio", NULL };
 static const char *const during_keys[] = { "min_success_ratio", NULL };
 static const char *const after_keys[] = { "within", "duration", "min_success_ratio", NULL };
 static const char *const safety_keys[] = { "abort_when", "max_duration", NULL };
-static const char *const rule_keys[] = { "probe",  "consecutive_failures", "failure_ratio_above",
-					 "window", "min_samples", NULL };
+static const char *const rule_keys[] = { "probe",	     "consecutive_failures", "failure_ratio_above",
+					 "latency_p95_above", "latency_p99_above",    "value_above",
+					 "value_below",	     "budget_burn_above",    "slo",
+					 "window",	     "min_samples",	     NULL };
+/* The condition keys: a rule has exactly one. */
+static const char *const rule_conditions[] = { "consecutive_failures", "failure_ratio_above",
+					       "latency_p95_above",    "latency_p99_above",
+					       "value_above",	       "value_below",
+					       "budget_burn_above",    NULL };
 static const char *const probe_common[] = { "name", "type", "timeout", "interval", NULL };
 static const char *const fault_common[] = { "name", "type", "start_after", "duration", NULL };
 
@@ -203,11 +215,10 @@ static void parse_hypothesis(struct experiment *e, const json_t *h, struct vctx 
 static void parse_rule(struct experiment *e, const json_t *j, const char *path, struct vctx *v)
 {
 	struct rule *r = &e->rules[e->nrules];
-	const char *probe = NULL;
-	bool has_consec, has_ratio;
-	char p[VPATH_MAX];
-	char buf[64];
-	int idx = -1;
+	const char *probe = "?", *cond = NULL;
+	char p[VPATH_MAX], w[32], l[32];
+	bool windowed;
+	int idx = -1, n = 0;
 
 	if (v_object(v, j, path, rule_keys) < 0 && !json_is_object(j))
 		return;
@@ -216,39 +227,76 @@ static void parse_rule(struct experiment *e, const json_t *j, const char *path, 
 		if (idx < 0)
 			verr(v, vpath_key(p, path, "probe"),
 			     "no probe named '%s' in $.hypothesis.probes", probe);
+	} else {
+		probe = "?";
 	}
-	has_consec = json_object_get(j, "consecutive_failures") != NULL;
-	has_ratio = json_object_get(j, "failure_ratio_above") != NULL;
-	if (has_consec == has_ratio) {
+	for (size_t i = 0; rule_conditions[i]; i++) {
+		if (json_object_get(j, rule_conditions[i])) {
+			cond = rule_conditions[i];
+			n++;
+		}
+	}
+	if (n != 1) {
 		verr(v, path,
-		     "a rule needs exactly one of 'consecutive_failures' or 'failure_ratio_above'");
+		     "a rule needs exactly one of 'consecutive_failures', 'failure_ratio_above', "
+		     "'latency_p95_above', 'latency_p99_above', 'value_above', 'value_below' or "
+		     "'budget_burn_above'");
 		return;
 	}
 	r->min_samples = 3;
-	if (has_consec) {
-		r->kind = RULE_CONSECUTIVE_FAILURES;
-		v_uint(v, j, "consecutive_failures", path, true, 1, 1000000, &r->count);
-		if (json_object_get(j, "window"))
-			verr_key(v, vpath_key(p, path, "window"),
-				 "'window' applies only to 'failure_ratio_above'");
-		if (json_object_get(j, "min_samples"))
-			verr_key(v, vpath_key(p, path, "min_samples"),
-				 "'min_samples' applies only to 'failure_ratio_above'");
-		if (asprintf(&r->desc, "%s: %llu consecutive failures", probe ? probe : "?",
-			     (unsigned long long)r->count) < 0)
-			r->desc = NULL;
-	} else {
-		r->kind = RULE_FAILURE_RATIO;
-		v_number(v, j, "failure_ratio_above", path, true, 0, 1, &r->ratio);
+	r->probe = idx < 0 ? 0 : (size_t)idx;
+	windowed = strcmp(cond, "consecutive_failures") && strcmp(cond, "value_above") &&
+		   strcmp(cond, "value_below");
+	if (windowed) {
 		v_duration(v, j, "window", path, true, 10 * NSEC_PER_MSEC, 24 * 3600 * NSEC_PER_SEC,
 			   &r->window);
 		v_uint(v, j, "min_samples", path, false, 1, 1000000, &r->min_samples);
-		fmt_duration(r->window, buf, sizeof(buf));
-		if (asprintf(&r->desc, "%s: failure ratio above %g over %s", probe ? probe : "?",
-			     r->ratio, buf) < 0)
-			r->desc = NULL;
+	} else {
+		if (json_object_get(j, "window"))
+			verr_key(v, vpath_key(p, path, "window"), "'window' does not apply to '%s'",
+				 cond);
+		if (json_object_get(j, "min_samples"))
+			verr_key(v, vpath_key(p, path, "min_samples"),
+				 "'min_samples' does not apply to '%s'", cond);
 	}
-	r->probe = idx < 0 ? 0 : (size_t)idx;
+	if (json_object_get(j, "slo") && strcmp(cond, "budget_burn_above"))
+		verr_key(v, vpath_key(p, path, "slo"), "'slo' applies only to 'budget_burn_above'");
+	fmt_duration(r->window, w, sizeof(w));
+	if (!strcmp(cond, "consecutive_failures")) {
+		r->kind = RULE_CONSECUTIVE_FAILURES;
+		v_uint(v, j, cond, path, true, 1, 1000000, &r->count);
+		r->desc = fl_asprintf("%s: %llu consecutive failures", probe,
+				      (unsigned long long)r->count);
+	} else if (!strcmp(cond, "failure_ratio_above")) {
+		r->kind = RULE_FAILURE_RATIO;
+		v_number(v, j, cond, path, true, 0, 1, &r->ratio);
+		r->desc = fl_asprintf("%s: failure ratio above %g over %s", probe, r->ratio, w);
+	} else if (!strcmp(cond, "latency_p95_above") || !strcmp(cond, "latency_p99_above")) {
+		r->kind = cond[9] == '5' ? RULE_LATENCY_P95 : RULE_LATENCY_P99;
+		v_duration(v, j, cond, path, true, 1, 3600 * NSEC_PER_SEC, &r->latency);
+		fmt_duration(r->latency, l, sizeof(l));
+		r->desc = fl_asprintf("%s: p%s latency above %s over %s", probe,
+				      r->kind == RULE_LATENCY_P95 ? "95" : "99", l, w);
+	} else if (!strcmp(cond, "value_above") || !strcmp(cond, "value_below")) {
+		r->kind = cond[6] == 'a' ? RULE_VALUE_ABOVE : RULE_VALUE_BELOW;
+		v_number(v, j, cond, path, true, -1e300, 1e300, &r->value);
+		if (idx >= 0 && !e->probes[idx].ops->numeric)
+			verr(v, vpath_key(p, path, cond),
+			     "probe '%s' (%s) has no numeric value; value rules need a prometheus or "
+			     "process probe",
+			     probe, e->probes[idx].ops->kind);
+		r->desc = fl_asprintf("%s: value %s %g", probe,
+				      r->kind == RULE_VALUE_ABOVE ? "above" : "below", r->value);
+	} else {
+		r->kind = RULE_BUDGET_BURN;
+		v_number(v, j, cond, path, true, 0, 1, &r->ratio);
+		if (v_number(v, j, "slo", path, true, 0, 1, &r->slo) > 0 && r->slo >= 1)
+			verr(v, vpath_key(p, path, "slo"),
+			     "an SLO of 1 leaves no error budget to burn; use consecutive_failures");
+		r->desc = fl_asprintf("%s: more than %g of the error budget of SLO %g over %s "
+				      "burned",
+				      probe, r->ratio, r->slo, w);
+	}
 	e->nrules++;
 }
 
@@ -288,6 +336,226 @@ static void parse_safety(struct experiment *e, const json_t *s, const struct exp
 			     "exceeds the agent's limit of %s", a);
 		}
 	}
+}
+
+int parse_utc_time(const char *s, uint64_t *out)
+{
+	struct tm tm = { 0 };
+	const char *p;
+	uint64_t ms = 0;
+	time_t t;
+
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -EINVAL;
+	if (*p == '.') {
+		unsigned scale = 100;
+
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			ms += (uint64_t)(*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
+		return -EINVAL;
+	t = timegm(&tm);
+	if (t < 0)
+		return -EINVAL;
+	*out = (uint64_t)t * NSEC_PER_SEC + ms * NSEC_PER_MSEC;
+	return 0;
+}
+
+static int day_index(const char *s, size_t len)
+{
+	for (int i = 0; i < 7; i++)
+		if (len == 3 && strncasecmp(s, day_names[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+/* "Mon-Fri", "Sat,Sun", "Fri-Mon", "*", "daily" -> bit mask. */
+static int parse_days(const char *s, size_t len, uint8_t *out)
+{
+	uint8_t days = 0;
+
+	if ((len == 1 && *s == '*') || (len == 5 && !strncasecmp(s, "daily", 5))) {
+		*out = 0x7f;
+		return 0;
+	}
+	while (len) {
+		const char *comma = memchr(s, ',', len);
+		size_t part = comma ? (size_t)(comma - s) : len;
+		const char *dash = memchr(s, '-', part);
+		int a, b;
+
+		if (dash) {
+			a = day_index(s, (size_t)(dash - s));
+			b = day_index(dash + 1, part - (size_t)(dash - s) - 1);
+		} else {
+			a = b = day_index(s, part);
+		}
+		if (a < 0 || b < 0)
+			return -EINVAL;
+		for (int d = a;; d = (d + 1) % 7) {
+			days |= (uint8_t)(1u << d);
+			if (d == b)
+				break;
+		}
+		s += part;
+		len -= part;
+		if (len) {
+			s++;
+			len--;
+			if (!len)
+				return -EINVAL;
+		}
+	}
+	*out = days;
+	return 0;
+}
+
+static int parse_hhmm(const char *s, uint16_t *out)
+{
+	unsigned h, m;
+	char tail;
+
+	if (strlen(s) != 5 || sscanf(s, "%2u:%2u%c", &h, &m, &tail) != 2 || h > 24 || m > 59 ||
+	    (h == 24 && m))
+		return -EINVAL;
+	*out = (uint16_t)(h * 60 + m);
+	return 0;
+}
+
+/* "Mon-Fri 02:00-04:00 UTC" */
+static int parse_window(const char *text, struct sched_window *w, char *why, size_t len)
+{
+	char days[64], span[32], tz[16], extra[2], a[8], b[8];
+	const char *dash;
+
+	if (sscanf(text, "%63s %31s %15s %1s", days, span, tz, extra) != 3) {
+		snprintf(why, len, "expected \"DAYS HH:MM-HH:MM UTC\", e.g. \"Mon-Fri 02:00-04:00 UTC\"");
+		return -EINVAL;
+	}
+	if (strcmp(tz, "UTC") != 0) {
+		snprintf(why, len, "time zone '%s' is not supported; write the window in UTC", tz);
+		return -EINVAL;
+	}
+	if (parse_days(days, strlen(days), &w->days) < 0) {
+		snprintf(why, len, "invalid days '%s' (Mon..Sun, ranges like Mon-Fri, lists like "
+				   "Sat,Sun, or *)", days);
+		return -EINVAL;
+	}
+	dash = strchr(span, '-');
+	if (!dash || dash - span != 5 || strlen(dash + 1) != 5) {
+		snprintf(why, len, "invalid time span '%s' (HH:MM-HH:MM)", span);
+		return -EINVAL;
+	}
+	memcpy(a, span, 5);
+	a[5] = '\0';
+	snprintf(b, sizeof(b), "%s", dash + 1);
+	if (parse_hhmm(a, &w->start) < 0 || parse_hhmm(b, &w->end) < 0 || w->start == w->end) {
+		snprintf(why, len, "invalid time span '%s' (HH:MM-HH:MM, start and end differ)",
+			 span);
+		return -EINVAL;
+	}
+	w->text = strdup(text);
+	return w->text ? 0 : -ENOMEM;
+}
+
+static void parse_schedule(struct experiment *e, const json_t *s, struct vctx *v)
+{
+	const char *path = "$.schedule";
+	char p[VPATH_MAX], q[VPATH_MAX], why[160];
+	const char *nb;
+	json_t *w;
+
+	if (v_object(v, s, path, schedule_keys) < 0 && !json_is_object(s))
+		return;
+	if (v_string(v, s, "not_before", path, false, &nb) > 0 &&
+	    parse_utc_time(nb, &e->not_before) < 0)
+		verr(v, vpath_key(p, path, "not_before"),
+		     "invalid time '%s' (use UTC, e.g. \"2026-11-23T02:00:00Z\")", nb);
+	w = json_object_get(s, "windows");
+	if (!w)
+		return;
+	vpath_key(p, path, "windows");
+	if (!json_is_array(w) || !json_array_size(w) || json_array_size(w) > 32) {
+		verr(v, p, "expected an array of 1 to 32 windows");
+		return;
+	}
+	e->windows = calloc(json_array_size(w), sizeof(*e->windows));
+	if (!e->windows)
+		return;
+	for (size_t i = 0; i < json_array_size(w); i++) {
+		json_t *t = json_array_get(w, i);
+
+		vpath_idx(q, p, i);
+		if (!json_is_string(t)) {
+			verr(v, q, "expected a window string such as \"Mon-Fri 02:00-04:00 UTC\"");
+			continue;
+		}
+		if (parse_window(json_string_value(t), &e->windows[e->nwindows], why, sizeof(why)) <
+		    0) {
+			verr(v, q, "%s", why);
+			continue;
+		}
+		e->nwindows++;
+	}
+}
+
+static bool in_window(const struct sched_window *w, int wday, unsigned minute)
+{
+	int prev = (wday + 6) % 7;
+
+	if (w->start < w->end)
+		return (w->days & (1u << wday)) && minute >= w->start && minute < w->end;
+	return ((w->days & (1u << wday)) && minute >= w->start) ||
+	       ((w->days & (1u << prev)) && minute < w->end);
+}
+
+static bool in_any_window(const struct experiment *e, uint64_t when, const char **which)
+{
+	time_t t = (time_t)(when / NSEC_PER_SEC);
+	struct tm tm;
+	int wday;
+
+	gmtime_r(&t, &tm);
+	wday = (tm.tm_wday + 6) % 7; /* Monday = 0 */
+	for (size_t i = 0; i < e->nwindows; i++) {
+		if (in_window(&e->windows[i], wday, (unsigned)(tm.tm_hour * 60 + tm.tm_min))) {
+			if (which)
+				*which = e->windows[i].text;
+			return true;
+		}
+	}
+	return false;
+}
+
+int experiment_schedule_check(const struct experiment *e, uint64_t when, char *why, size_t len)
+{
+	char a[40], b[40];
+
+	if (e->not_before && when < e->not_before) {
+		fmt_time_iso(e->not_before, a, sizeof(a));
+		snprintf(why, len, "the experiment may not start before %s", a);
+		return -EAGAIN;
+	}
+	if (!e->nwindows || in_any_window(e, when, NULL))
+		return 0;
+	fmt_time_iso(when, a, sizeof(a));
+	/* The next opening, minute by minute over the coming week. */
+	for (uint64_t m = 1; m <= 8 * 24 * 60; m++) {
+		uint64_t t = (when / (60 * NSEC_PER_SEC) + m) * 60 * NSEC_PER_SEC;
+
+		if (in_any_window(e, t, NULL)) {
+			fmt_time_iso(t, b, sizeof(b));
+			snprintf(why, len, "%s is outside every run window; the next opens at %s", a,
+				 b);
+			return -EAGAIN;
+		}
+	}
+	snprintf(why, len, "%s is outside every run window", a);
+	return -EAGAIN;
 }
 
 static void check_timing(struct experiment *e, struct vctx *v)
@@ -385,6 +653,9 @@ struct experiment *experiment_parse(const char *text, size_t len,
 	j = json_object_get(root, "safety");
 	if (j)
 		parse_safety(e, j, lim, v);
+	j = json_object_get(root, "schedule");
+	if (j)
+		parse_schedule(e, j, v);
 	j = json_object_get(root, "faults");
 	if (!j) {
 		verr(v, "$", "missing required key 'faults'");
@@ -418,6 +689,18 @@ out:
 	return e;
 }
 
+char *fl_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
 int experiment_probe_index(const struct experiment *e, const char *name)
 {
 	for (size_t i = 0; i < e->nprobes; i++) {
@@ -447,6 +730,9 @@ void experiment_free(struct experiment *e)
 	for (size_t i = 0; i < e->nrules; i++)
 		free(e->rules[i].desc);
 	free(e->rules);
+	for (size_t i = 0; i < e->nwindows; i++)
+		free(e->windows[i].text);
+	free(e->windows);
 	json_decref(e->tags);
 	free(e->title);
 	free(e->description);

@@ -21,18 +21,34 @@
 #define AGENT_DEFAULT_MAX_DURATION (3600ULL * NSEC_PER_SEC)
 
 enum rule_kind {
-	RULE_CONSECUTIVE_FAILURES,
-	RULE_FAILURE_RATIO,
+	RULE_CONSECUTIVE_FAILURES, /* count */
+	RULE_FAILURE_RATIO,	   /* ratio over window */
+	RULE_LATENCY_P95,	   /* latency over window */
+	RULE_LATENCY_P99,	   /* latency over window */
+	RULE_VALUE_ABOVE,	   /* value: the latest sample's value */
+	RULE_VALUE_BELOW,	   /* value */
+	RULE_BUDGET_BURN,	   /* slo, ratio (share of the budget) over window */
+	_RULE_KIND_MAX,
 };
 
 struct rule {
 	enum rule_kind kind;
 	size_t probe;	   /* index into probes */
 	uint64_t count;	   /* consecutive_failures */
-	double ratio;	   /* failure_ratio_above */
+	double ratio;	   /* failure_ratio_above, budget_burn_above */
+	double value;	   /* value_above, value_below */
+	double slo;	   /* budget_burn_above */
+	uint64_t latency;  /* latency_p95_above, latency_p99_above (ns) */
 	uint64_t window;   /* ns */
 	uint64_t min_samples;
 	char *desc;	   /* human description, e.g. "checkout: 3 consecutive failures" */
+};
+
+/* A weekly window, in UTC: days (bit 0 = Monday .. bit 6 = Sunday), minutes of the day. */
+struct sched_window {
+	uint8_t days;
+	uint16_t start, end; /* end < start: runs past midnight into the next day */
+	char *text;
 };
 
 struct experiment {
@@ -57,6 +73,10 @@ struct experiment {
 	uint64_t max_duration;
 	bool max_duration_set;
 	uint64_t method_duration; /* from inject start until the last fault ends */
+
+	uint64_t not_before; /* CLOCK_REALTIME ns; 0 = none */
+	struct sched_window *windows;
+	size_t nwindows;
 };
 
 struct experiment_limits {
@@ -71,5 +91,12 @@ struct experiment *experiment_parse(const char *text, size_t len,
 				    const struct experiment_limits *lim, struct vctx *v);
 void experiment_free(struct experiment *e);
 int experiment_probe_index(const struct experiment *e, const char *name);
+/*
+ * May the experiment start at when (CLOCK_REALTIME ns)?  0 if so; -EAGAIN with the reason
+ * (and when the next window opens) in why otherwise.
+ */
+int experiment_schedule_check(const struct experiment *e, uint64_t when, char *why, size_t len);
+/* "2026-11-23T04:17:37Z" (or +00:00, optional .fff) -> CLOCK_REALTIME ns.  0 or -EINVAL. */
+int parse_utc_time(const char *s, uint64_t *out);
 
 #endif

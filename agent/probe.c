@@ -6,6 +6,9 @@
 /* Indexed by enum probe_kind: adding a kind means one enum value and one line here. */
 const struct probe_ops *const probe_ops_table[_PROBE_KIND_MAX] = {
 	[PROBE_HTTP] = &probe_http_ops,
+	[PROBE_TCP] = &probe_tcp_ops,
+	[PROBE_PROCESS] = &probe_process_ops,
+	[PROBE_PROMETHEUS] = &probe_prometheus_ops,
 };
 
 /* The ops for kind ("http", ...), with its enum in *out when out is not NULL; NULL if unknown. */

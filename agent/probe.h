@@ -16,6 +16,9 @@ struct loop;
 
 enum probe_kind {
 	PROBE_HTTP,
+	PROBE_TCP,
+	PROBE_PROCESS,
+	PROBE_PROMETHEUS,
 	_PROBE_KIND_MAX,
 };
 
@@ -35,6 +38,7 @@ typedef void (*probe_done_cb)(struct probe *p, const struct sample *s, void *dat
 struct probe_ops {
 	const char *kind;
 	const char *const *keys; /* accepted besides the common ones; NULL-terminated */
+	bool numeric;		 /* samples carry a value (value rules apply) */
 	int (*parse)(struct probe *p, const json_t *spec, const char *path, struct vctx *v);
 	/* Begin one sample; done() is called exactly once, later, from the loop. */
 	int (*start)(struct probe *p, struct loop *l, probe_done_cb done, void *data);
@@ -55,6 +59,9 @@ struct probe {
 
 extern const struct probe_ops *const probe_ops_table[_PROBE_KIND_MAX];
 extern const struct probe_ops probe_http_ops;
+extern const struct probe_ops probe_tcp_ops;
+extern const struct probe_ops probe_process_ops;
+extern const struct probe_ops probe_prometheus_ops;
 const struct probe_ops *probe_ops_find(const char *kind, enum probe_kind *out);
 
 /* Shared by the libcurl-based kinds: the one curl multi handle, driven by the loop. */

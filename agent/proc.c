@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 
 #include "proc.h"
+#include "validate.h"
 #include "util.h"
 
 #define CMDLINE_MAX (64 * 1024)
@@ -554,5 +555,100 @@ int proc_signal(pid_t pid, uint64_t starttime, int sig)
 out:
 	if (fd >= 0)
 		close(fd);
+	return r;
+}
+
+/* ---- validation, shared by every user of a target ---------------------------------------- */
+
+static int check_cgroup_path(struct vctx *v, const char *kpath, const char *cg)
+{
+	const char *root = PROC_CGROUP_ROOT "/";
+	const char *p;
+
+	if (strncmp(cg, root, strlen(root)) != 0 || !cg[strlen(root)]) {
+		verr(v, kpath, "'%s' is not a directory under %s", cg, root);
+		return -1;
+	}
+	/* No way out of the cgroup tree through "..". */
+	for (p = strstr(cg, ".."); p; p = strstr(p + 2, "..")) {
+		if (p[-1] == '/' && (p[2] == '/' || !p[2])) {
+			verr(v, kpath, "'%s' must not contain '..'", cg);
+			return -1;
+		}
+	}
+	if (strlen(cg) >= 4096) {
+		verr(v, kpath, "path is too long");
+		return -1;
+	}
+	return 1;
+}
+
+int proc_match_parse(struct proc_match *m, const json_t *t, const char *tpath, struct vctx *v)
+{
+	char kpath[VPATH_MAX], rerr[256];
+	const char *name = NULL, *cmd = NULL, *cg = NULL;
+	uint64_t pid = 0;
+	bool bad = false;
+	regex_t re;
+	int r, rc;
+
+	/* Errors are tracked here, not by v->n: v may fail to record one when memory is short. */
+	r = v_string(v, t, "name", tpath, false, &name);
+	if (r < 0) {
+		bad = true;
+	} else if (r > 0) {
+		size_t len = strlen(name);
+
+		vpath_key(kpath, tpath, "name");
+		if (!len) {
+			verr(v, kpath, "must not be empty");
+			bad = true;
+		} else if (len > PROC_COMM_USER_MAX) {
+			verr(v, kpath, "'%s' is %zu characters long; comm is at most %d characters",
+			     name, len, PROC_COMM_USER_MAX);
+			bad = true;
+		}
+	}
+	r = v_string(v, t, "cmdline", tpath, false, &cmd);
+	if (r < 0) {
+		bad = true;
+	} else if (r > 0) {
+		vpath_key(kpath, tpath, "cmdline");
+		if (!*cmd) {
+			verr(v, kpath, "must not be empty");
+			bad = true;
+		} else {
+			rc = regcomp(&re, cmd, REG_EXTENDED | REG_NOSUB);
+			if (rc) {
+				regerror(rc, &re, rerr, sizeof(rerr));
+				verr(v, kpath, "invalid regular expression '%s': %s", cmd, rerr);
+				bad = true;
+			} else {
+				regfree(&re);
+			}
+		}
+	}
+	r = v_uint(v, t, "pid", tpath, false, 1, PROC_PID_MAX, &pid);
+	if (r < 0) {
+		bad = true;
+	} else if (r > 0 && pid == 1) {
+		verr(v, vpath_key(kpath, tpath, "pid"), "pid 1 (init) is never targeted");
+		bad = true;
+	}
+	r = v_string(v, t, "cgroup", tpath, false, &cg);
+	if (r < 0 || (r > 0 && check_cgroup_path(v, vpath_key(kpath, tpath, "cgroup"), cg) < 0))
+		bad = true;
+	if (!json_object_get(t, "name") && !json_object_get(t, "cmdline") &&
+	    !json_object_get(t, "pid") && !json_object_get(t, "cgroup")) {
+		verr(v, tpath, "needs at least one of 'name', 'cmdline', 'pid' or 'cgroup'");
+		bad = true;
+	}
+	if (bad)
+		return -EINVAL;
+
+	r = proc_match_init(m, name, cmd, (pid_t)pid, cg, rerr, sizeof(rerr));
+	if (r == -EINVAL)
+		verr(v, vpath_key(kpath, tpath, "cmdline"), "invalid regular expression '%s': %s",
+		     cmd, rerr);
 	return r;
 }

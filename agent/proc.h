@@ -10,6 +10,7 @@
 #ifndef FL_PROC_H
 #define FL_PROC_H
 
+#include <jansson.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +23,8 @@
 #define PROC_COMM_MAX 64
 #define PROC_CGROUP_ROOT "/sys/fs/cgroup"
 #define PF_KTHREAD_FLAG 0x00200000u
+/* The kernel's PID_MAX_LIMIT on 64-bit. */
+#define PROC_PID_MAX 4194304
 
 struct proc_match {
 	char *name;	   /* exact comm; NULL = any */
@@ -78,5 +81,12 @@ int proc_find(const struct proc_match *m, bool (*skip)(pid_t pid, void *data), v
  * or a kernel thread, -errno.
  */
 int proc_signal(pid_t pid, uint64_t starttime, int sig);
+
+struct vctx;
+/*
+ * Validate the selector keys of target object t at tpath (name, cmdline, pid, cgroup; the
+ * caller checks for unknown keys) and fill m.  Every problem is recorded in v.  0 or -EINVAL.
+ */
+int proc_match_parse(struct proc_match *m, const json_t *t, const char *tpath, struct vctx *v);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,9 @@
 #define RUN_KEEP_FINISHED 128
 #define SAMPLE_RING 4096
 
-enum phase { PH_PREFLIGHT, PH_BEFORE, PH_INJECT, PH_ROLLBACK, PH_AFTER, PH_DONE, _PH_MAX };
-static const char *const phase_names[_PH_MAX] = { "preflight", "before",	"inject",
-						  "rollback",  "after", "done" };
+enum phase { PH_QUEUED, PH_PREFLIGHT, PH_BEFORE, PH_INJECT, PH_ROLLBACK, PH_AFTER, PH_DONE, _PH_MAX };
+static const char *const phase_names[_PH_MAX] = { "queued",   "preflight", "before", "inject",
+						  "rollback", "after",	   "done" };
 
 enum verdict { V_NONE, V_PASSED, V_DEVIATED, V_ABORTED, V_CANCELLED, V_FAILED, V_NOT_RUN };
 static const char *const verdict_names[] = { NULL,	  "passed", "deviated", "aborted",
@@ -28,7 +29,16 @@ static const char *const verdict_names[] = { NULL,	  "passed", "deviated", "abor
 struct ring_sample {
 	uint64_t t; /* mono */
 	uint64_t latency;
+	double value;
 	bool ok;
+	bool has_value;
+};
+
+struct rule_eval {
+	bool evaluated; /* enough samples to judge */
+	bool tripped;
+	double current, threshold;
+	char why[200];
 };
 
 struct probe_state {
@@ -79,11 +89,14 @@ struct run {
 	struct fault_rt *frt;
 	int applied; /* number of faults applied so far (apply order counter) */
 	struct loop_timer *phase_timer;
+	struct loop_timer *lease_timer, *queue_timer;
+	uint64_t lease; /* ns; 0 = none */
 	json_t *claims;
 	json_t *events;
 	uint64_t events_dropped;
-	json_t *rules_state;
 	int tripped_rule;
+	uint64_t *rule_evals;	  /* evaluations per rule */
+	uint64_t breach_to_clean; /* ns, when a rule tripped */
 };
 
 struct runner {
@@ -326,54 +339,127 @@ static void ring_push(struct probe_state *ps, const struct sample *s)
 	ps->ring[idx].t = s->started;
 	ps->ring[idx].latency = s->latency;
 	ps->ring[idx].ok = s->ok;
+	ps->ring[idx].value = s->value;
+	ps->ring[idx].has_value = s->has_value;
 }
 
-/* Returns true (and a reason) when the rule trips on the samples of its probe. */
-static bool rule_check(const struct run *r, const struct rule *rule, char *why, size_t len)
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of n sorted values. */
+static uint64_t percentile(const uint64_t *v, size_t n, unsigned pct)
+{
+	size_t rank = (n * pct + 99) / 100;
+
+	return v[rank ? rank - 1 : 0];
+}
+
+/*
+ * Evaluate rule on the samples of its probe taken during injection; ev says whether there was
+ * enough to judge, the current value against the threshold, and whether it trips.
+ */
+static void rule_eval(const struct run *r, const struct rule *rule, struct rule_eval *ev)
 {
 	const struct probe_state *ps = &r->ps[rule->probe];
+	uint64_t now = now_mono(), n = 0, bad = 0;
+	uint64_t lat[SAMPLE_RING];
+	const struct ring_sample *last = NULL;
 
+	memset(ev, 0, sizeof(*ev));
+	for (size_t k = 0; k < ps->ring_n; k++) {
+		const struct ring_sample *s = &ps->ring[(ps->ring_head + k) % SAMPLE_RING];
+
+		if (!r->inject_mono || s->t < r->inject_mono)
+			continue;
+		last = s;
+		if (rule->window && now - s->t > rule->window)
+			continue;
+		lat[n] = s->latency;
+		n++;
+		bad += !s->ok;
+	}
 	switch (rule->kind) {
 	case RULE_CONSECUTIVE_FAILURES:
-		if (ps->consecutive >= rule->count) {
-			snprintf(why, len, "%llu consecutive failures",
-				 (unsigned long long)ps->consecutive);
-			return true;
-		}
-		return false;
-	case RULE_FAILURE_RATIO: {
-		uint64_t now = now_mono(), n = 0, bad = 0;
+		ev->evaluated = r->inject_mono != 0;
+		ev->current = (double)ps->consecutive;
+		ev->threshold = (double)rule->count;
+		ev->tripped = ps->consecutive >= rule->count;
+		snprintf(ev->why, sizeof(ev->why), "%llu consecutive failures",
+			 (unsigned long long)ps->consecutive);
+		break;
+	case RULE_FAILURE_RATIO:
+		ev->evaluated = n >= rule->min_samples;
+		ev->current = n ? (double)bad / (double)n : 0;
+		ev->threshold = rule->ratio;
+		ev->tripped = ev->evaluated && ev->current > rule->ratio;
+		snprintf(ev->why, sizeof(ev->why), "failure ratio %.2f (%llu of %llu) above %g",
+			 ev->current, (unsigned long long)bad, (unsigned long long)n, rule->ratio);
+		break;
+	case RULE_LATENCY_P95:
+	case RULE_LATENCY_P99: {
+		unsigned pct = rule->kind == RULE_LATENCY_P95 ? 95 : 99;
+		uint64_t p = 0;
 
-		for (size_t k = 0; k < ps->ring_n; k++) {
-			const struct ring_sample *s = &ps->ring[(ps->ring_head + k) % SAMPLE_RING];
+		ev->evaluated = n >= rule->min_samples;
+		if (n) {
+			qsort(lat, n, sizeof(lat[0]), cmp_u64);
+			p = percentile(lat, n, pct);
+		}
+		ev->current = (double)p / 1e6;
+		ev->threshold = (double)rule->latency / 1e6;
+		ev->tripped = ev->evaluated && p > rule->latency;
+		snprintf(ev->why, sizeof(ev->why), "p%u latency %.1fms over %llu samples above %.1fms",
+			 pct, ev->current, (unsigned long long)n, ev->threshold);
+		break;
+	}
+	case RULE_VALUE_ABOVE:
+	case RULE_VALUE_BELOW:
+		ev->evaluated = last && last->has_value;
+		ev->current = ev->evaluated ? last->value : 0;
+		ev->threshold = rule->value;
+		ev->tripped = ev->evaluated && (rule->kind == RULE_VALUE_ABOVE
+							? ev->current > rule->value
+							: ev->current < rule->value);
+		snprintf(ev->why, sizeof(ev->why), "value %g %s %g", ev->current,
+			 rule->kind == RULE_VALUE_ABOVE ? "above" : "below", rule->value);
+		break;
+	case RULE_BUDGET_BURN: {
+		/* The budget: the failures the SLO allows among the samples one window holds. */
+		double expected = (double)rule->window / (double)ps->p->interval;
+		double allowed = (1.0 - rule->slo) * expected;
 
-			/* Only samples taken while faults could be active count. */
-			if (s->t < r->inject_mono || now - s->t > rule->window)
-				continue;
-			n++;
-			bad += !s->ok;
-		}
-		if (n >= rule->min_samples && (double)bad / (double)n > rule->ratio) {
-			snprintf(why, len, "failure ratio %.2f (%llu of %llu) above %g", (double)bad / (double)n,
-				 (unsigned long long)bad, (unsigned long long)n, rule->ratio);
-			return true;
-		}
-		return false;
+		ev->evaluated = n >= rule->min_samples;
+		ev->current = allowed > 0 ? (double)bad / allowed : (bad ? INFINITY : 0);
+		ev->threshold = rule->ratio;
+		ev->tripped = ev->evaluated && ev->current > rule->ratio;
+		snprintf(ev->why, sizeof(ev->why),
+			 "%llu failures burned %.2f of the error budget (%.2f failures allowed by "
+			 "SLO %g over the window)",
+			 (unsigned long long)bad, ev->current, allowed, rule->slo);
+		break;
 	}
+	case _RULE_KIND_MAX:
+		break;
 	}
-	return false;
 }
 
-static void check_rules(struct run *r, struct probe_state *ps, const struct sample *s)
+static void check_rules(struct run *r, struct probe_state *ps, const struct sample *s,
+			uint64_t done_at)
 {
-	char why[200];
-
 	for (size_t i = 0; i < r->e->nrules; i++) {
 		const struct rule *rule = &r->e->rules[i];
+		struct rule_eval ev;
+		const char *why = ev.why;
 
 		if (&r->ps[rule->probe] != ps)
 			continue;
-		if (!rule_check(r, rule, why, sizeof(why)))
+		rule_eval(r, rule, &ev);
+		r->rule_evals[i]++;
+		if (!ev.tripped)
 			continue;
 		r->tripped_rule = (int)i;
 		log_notice("run %s: safety rule '%s' tripped (%s); rolling back", r->id, rule->desc,
@@ -387,6 +473,8 @@ static void check_rules(struct run *r, struct probe_state *ps, const struct samp
 			    (unsigned long long)ms(s->started - r->start_mono),
 			    s->ok ? "ok" : s->reason);
 		rollback(r);
+		/* From the sample that breached to every fault reverted. */
+		r->breach_to_clean = now_mono() - done_at;
 		return;
 	}
 }
@@ -399,6 +487,7 @@ static void probe_done(struct probe *p, const struct sample *s, void *data)
 	struct probe_state *ps = data;
 	struct run *r = ps->run;
 	enum phase ph = ps->started_in;
+	uint64_t done_at = now_mono();
 
 	ps->p->busy = false;
 	ps->samples++;
@@ -430,7 +519,7 @@ static void probe_done(struct probe *p, const struct sample *s, void *data)
 		break;
 	case PH_INJECT:
 		if (ph == PH_INJECT)
-			check_rules(r, ps, s);
+			check_rules(r, ps, s, done_at);
 		break;
 	case PH_AFTER:
 		after_progress(r);
@@ -724,6 +813,28 @@ static json_t *phases_json(const struct run *r)
 	return arr;
 }
 
+/* p50/p95/p99 of the latencies the ring holds (the most recent samples). */
+static json_t *latency_summary(const struct probe_state *ps)
+{
+	uint64_t *lat;
+	json_t *o;
+
+	if (!ps->ring_n)
+		return json_null();
+	lat = malloc(ps->ring_n * sizeof(*lat));
+	if (!lat)
+		return json_null();
+	for (size_t k = 0; k < ps->ring_n; k++)
+		lat[k] = ps->ring[(ps->ring_head + k) % SAMPLE_RING].latency;
+	qsort(lat, ps->ring_n, sizeof(*lat), cmp_u64);
+	o = json_pack("{s:f, s:f, s:f, s:f}", "p50", (double)percentile(lat, ps->ring_n, 50) / 1e6,
+		      "p95", (double)percentile(lat, ps->ring_n, 95) / 1e6, "p99",
+		      (double)percentile(lat, ps->ring_n, 99) / 1e6, "max",
+		      (double)lat[ps->ring_n - 1] / 1e6);
+	free(lat);
+	return o;
+}
+
 json_t *run_json(const struct run *r)
 {
 	json_t *o, *faults = json_array(), *probes = json_array(), *rules = json_array();
@@ -754,15 +865,26 @@ json_t *run_json(const struct run *r)
 					 (double)ps->last.latency / 1e6, "status", ps->last.status,
 					 "reason", ps->last.ok ? NULL : ps->last.reason);
 		json_array_append_new(probes,
-				      json_pack("{s:s, s:s, s:I, s:I, s:f, s:o}", "name",
+				      json_pack("{s:s, s:s, s:I, s:I, s:f, s:o, s:o}", "name",
 						ps->p->name, "kind", ps->p->ops->kind, "samples",
 						(json_int_t)ps->samples, "failures",
 						(json_int_t)ps->failures, "success_ratio",
-						ratio(ps->samples, ps->failures), "last", last));
+						ratio(ps->samples, ps->failures), "last", last,
+						"latency_ms", latency_summary(ps)));
 	}
-	for (size_t i = 0; i < r->e->nrules; i++)
-		json_array_append_new(rules, json_pack("{s:s, s:b}", "desc", r->e->rules[i].desc,
-						       "tripped", r->tripped_rule == (int)i));
+	for (size_t i = 0; i < r->e->nrules; i++) {
+		struct rule_eval ev;
+
+		rule_eval(r, &r->e->rules[i], &ev);
+		json_array_append_new(rules,
+				      json_pack("{s:s, s:s, s:b, s:b, s:f, s:f, s:I}", "desc",
+						r->e->rules[i].desc, "probe",
+						r->ps[r->e->rules[i].probe].p->name, "tripped",
+						r->tripped_rule == (int)i, "evaluated", ev.evaluated,
+						"current", isfinite(ev.current) ? ev.current : 1e308,
+						"threshold", ev.threshold, "evaluations",
+						(json_int_t)(r->rule_evals ? r->rule_evals[i] : 0)));
+	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:o, s:o, s:I, s:o, s:o, s:o, s:o, "
 		      "s:o}",
 		      "id", r->id, "title", r->e->title, "file", r->file, "phase",
@@ -774,6 +896,12 @@ json_t *run_json(const struct run *r)
 								  r->rollback_done_mono))
 				   : json_null(),
 		      "phases", phases_json(r), "faults", faults, "probes", probes, "rules", rules);
+	if (o && r->breach_to_clean)
+		json_object_set_new(o, "breach_to_clean_ms",
+				    json_real((double)r->breach_to_clean / 1e6));
+	if (o)
+		json_object_set_new(o, "method_duration_ms",
+				    json_integer((json_int_t)ms(r->e->method_duration)));
 	return o;
 }
 
@@ -814,6 +942,9 @@ static void finish(struct run *r)
 	}
 	loop_timer_free(r->phase_timer);
 	r->phase_timer = NULL;
+	loop_timer_free(r->lease_timer);
+	loop_timer_free(r->queue_timer);
+	r->lease_timer = r->queue_timer = NULL;
 	if (r->verdict == V_NONE && !r->e->nprobes)
 		set_verdict(r, V_PASSED, NULL, "faults injected and rolled back (no probes)");
 	else if (r->verdict == V_NONE)
@@ -864,8 +995,11 @@ static void run_free(struct run *r)
 		}
 	}
 	loop_timer_free(r->phase_timer);
+	loop_timer_free(r->lease_timer);
+	loop_timer_free(r->queue_timer);
 	free(r->ps);
 	free(r->frt);
+	free(r->rule_evals);
 	experiment_free(r->e);
 	json_decref(r->claims);
 	json_decref(r->events);
@@ -933,64 +1067,22 @@ static json_t *errreply(const char *code, const char *fmt, ...)
 	return json_pack("{s:s, s:s}", "code", code, "error", buf);
 }
 
-int runner_start(struct runner *rn, const char *file, const char *text, size_t len, bool dry_run,
-		 json_t **reply)
+/*
+ * Preflight: resolve every target and check every claim before anything is touched.
+ * Returns 0, or -errno with the reply's error code and message in code/msg.
+ */
+static int preflight(struct run *r, json_t *plan, const char **code, char *msg, size_t len)
 {
-	struct run *r = NULL;
-	struct vctx v;
-	json_t *plan = NULL;
-	int ret = 0;
+	struct runner *rn = r->rn;
 
-	*reply = NULL;
-	vctx_init(&v, file, NULL);
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		ret = -ENOMEM;
-		*reply = errreply("internal", "out of memory");
-		goto out;
-	}
-	r->rn = rn;
-	r->tripped_rule = -1;
-	r->file = strdup(file ? file : "<input>");
-	r->claims = json_array();
-	r->events = json_array();
-	r->e = experiment_parse(text, len, &rn->lim, &v);
-	if (!r->e) {
-		char *all = vctx_format(&v);
-
-		ret = -EINVAL;
-		*reply = json_pack("{s:s, s:s, s:o}", "code", "invalid", "error",
-				   v.n == 1 && all ? all : "invalid experiment", "errors",
-				   vctx_to_json(&v));
-		if (*reply && v.n == 1)
-			json_object_set_new(*reply, "error", json_string(strtok(all, "\n")));
-		free(all);
-		goto out;
-	}
-	random_hex(r->id, RUN_ID_BYTES);
-	r->ps = calloc(r->e->nprobes + 1, sizeof(*r->ps));
-	r->frt = calloc(r->e->nfaults + 1, sizeof(*r->frt));
-	r->phase_timer = loop_timer_new(rn->loop, phase_timer_cb, r);
-	if (!r->ps || !r->frt || !r->phase_timer || !r->claims || !r->events) {
-		ret = -ENOMEM;
-		*reply = errreply("internal", "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < r->e->nprobes; i++) {
-		r->ps[i].run = r;
-		r->ps[i].p = &r->e->probes[i];
-	}
-	r->start_mono = now_mono();
-	r->start_real = now_real();
-
-	/* Preflight: resolve every target and check every claim before anything is touched. */
-	plan = json_array();
+	json_array_clear(r->claims);
 	for (size_t i = 0; i < r->e->nfaults; i++) {
 		struct fault *f = &r->e->faults[i];
 		char err[256] = "";
 		json_t *cl;
 		size_t k;
 		json_t *c;
+		int ret;
 
 		r->frt[i].run = r;
 		r->frt[i].f = f;
@@ -999,49 +1091,211 @@ int runner_start(struct runner *rn, const char *file, const char *text, size_t l
 		if (ret < 0) {
 			if (!err[0])
 				snprintf(err, sizeof(err), "%s", strerror(-ret));
-			set_verdict(r, V_FAILED, "preflight", "preflight of '%s' failed: %s",
-				    f->name, err);
-			*reply = errreply("preflight", "%s", r->reason);
-			goto out;
+			*code = "preflight";
+			snprintf(msg, len, "preflight of '%s' failed: %s", f->name, err);
+			return ret;
 		}
 		cl = f->ops->claims ? f->ops->claims(f) : json_array();
 		json_array_foreach(cl, k, c) {
 			const struct run *o = claim_holder(rn, json_string_value(c));
 
-			if (o) {
-				ret = -EBUSY;
-				*reply = errreply("conflict",
-						  "fault '%s' conflicts with run %s ('%s'), which "
-						  "holds %s",
-						  f->name, o->id, o->e->title, json_string_value(c));
+			if (o && o != r) {
+				*code = "conflict";
+				snprintf(msg, len,
+					 "fault '%s' conflicts with run %s ('%s'), which holds %s",
+					 f->name, o->id, o->e->title, json_string_value(c));
 				json_decref(cl);
-				goto out;
+				return -EBUSY;
 			}
 		}
 		json_array_extend(r->claims, cl);
-		json_array_append_new(plan, json_pack("{s:s, s:s, s:o, s:o}", "fault", f->name,
-						      "kind", f->ops->kind, "claims", cl,
-						      "status",
-						      f->ops->status ? f->ops->status(f)
-								     : json_object()));
+		if (plan)
+			json_array_append_new(plan,
+					      json_pack("{s:s, s:s, s:o, s:o}", "fault", f->name,
+							"kind", f->ops->kind, "claims", cl, "status",
+							f->ops->status ? f->ops->status(f)
+								       : json_object()));
+		else
+			json_decref(cl);
 	}
-	if (dry_run) {
+	return 0;
+}
+
+static void lease_cb(struct loop_timer *t, void *data)
+{
+	struct run *r = data;
+	char d[32];
+
+	if (r->phase == PH_DONE)
+		return;
+	fmt_duration(r->lease, d, sizeof(d));
+	log_notice("run %s: lease of %s expired; rolling back", r->id, d);
+	set_verdict(r, V_ABORTED, "lease",
+		    "lease expired: the client stopped renewing it within %s", d);
+	if (r->phase == PH_INJECT)
+		rollback(r);
+	else
+		enter_phase(r, PH_DONE);
+}
+
+/* Take the run from preflight into its first phase. */
+static void run_begin(struct run *r)
+{
+	r->phase = PH_PREFLIGHT;
+	r->ph[PH_PREFLIGHT].entered = true;
+	r->ph[PH_PREFLIGHT].started = now_real();
+	emit(r, "phase", json_pack("{s:s}", "phase", "preflight"));
+	if (r->e->nprobes)
+		enter_phase(r, PH_BEFORE);
+	else
+		enter_phase(r, PH_INJECT);
+}
+
+/* A queued run's time has come. */
+static void queue_cb(struct loop_timer *t, void *data)
+{
+	struct run *r = data;
+	const char *code = NULL;
+	char msg[512];
+
+	if (r->phase != PH_QUEUED)
+		return;
+	r->start_mono = now_mono();
+	r->start_real = now_real();
+	if (experiment_schedule_check(r->e, r->start_real, msg, sizeof(msg)) < 0) {
+		set_verdict(r, V_NOT_RUN, "schedule", "%s", msg);
+		enter_phase(r, PH_DONE);
+		return;
+	}
+	if (preflight(r, NULL, &code, msg, sizeof(msg)) < 0) {
+		set_verdict(r, V_FAILED, "preflight", "%s", msg);
+		enter_phase(r, PH_DONE);
+		return;
+	}
+	log_notice("run %s: queued time reached; starting '%s'", r->id, r->e->title);
+	run_begin(r);
+}
+
+int runner_start(struct runner *rn, const struct run_request *req, json_t **reply)
+{
+	struct run *r = NULL;
+	struct vctx v;
+	json_t *plan = NULL;
+	const char *code = NULL;
+	char msg[512];
+	uint64_t now = now_real(), when;
+	int ret = 0;
+
+	*reply = NULL;
+	vctx_init(&v, req->file, NULL);
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		ret = -ENOMEM;
+		*reply = errreply("internal", "out of memory");
+		goto out;
+	}
+	r->rn = rn;
+	r->tripped_rule = -1;
+	r->file = strdup(req->file ? req->file : "<input>");
+	r->claims = json_array();
+	r->events = json_array();
+	r->e = experiment_parse(req->text, req->len, &rn->lim, &v);
+	if (!r->e) {
+		char *all = vctx_format(&v);
+
+		ret = -EINVAL;
+		*reply = json_pack("{s:s, s:s, s:o}", "code", "invalid", "error",
+				   "invalid experiment", "errors", vctx_to_json(&v));
+		if (*reply && v.n == 1 && all)
+			json_object_set_new(*reply, "error", json_string(strtok(all, "\n")));
+		free(all);
+		goto out;
+	}
+	random_hex(r->id, RUN_ID_BYTES);
+	r->ps = calloc(r->e->nprobes + 1, sizeof(*r->ps));
+	r->frt = calloc(r->e->nfaults + 1, sizeof(*r->frt));
+	r->rule_evals = calloc(r->e->nrules + 1, sizeof(*r->rule_evals));
+	r->phase_timer = loop_timer_new(rn->loop, phase_timer_cb, r);
+	if (!r->ps || !r->frt || !r->rule_evals || !r->phase_timer || !r->claims || !r->events) {
+		ret = -ENOMEM;
+		*reply = errreply("internal", "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < r->e->nprobes; i++) {
+		r->ps[i].run = r;
+		r->ps[i].p = &r->e->probes[i];
+	}
+	for (size_t i = 0; i < r->e->nfaults; i++) {
+		r->frt[i].run = r;
+		r->frt[i].f = &r->e->faults[i];
+		r->frt[i].order = -1;
+	}
+	r->start_mono = now_mono();
+	r->start_real = now;
+	r->lease = req->lease;
+
+	/* Outside its windows an experiment is refused now, not queued to fail later. */
+	when = req->start_at > now ? req->start_at : now;
+	if (experiment_schedule_check(r->e, when, msg, sizeof(msg)) < 0) {
+		ret = -EAGAIN;
+		*reply = errreply("schedule", "%s", msg);
+		goto out;
+	}
+	plan = json_array();
+	ret = preflight(r, plan, &code, msg, sizeof(msg));
+	if (ret < 0) {
+		*reply = errreply(code, "%s", msg);
+		if (!strcmp(code, "preflight"))
+			set_verdict(r, V_FAILED, "preflight", "%s", msg);
+		goto out;
+	}
+	if (req->dry_run) {
 		*reply = json_pack("{s:s, s:O}", "title", r->e->title, "plan", plan);
 		goto out;
+	}
+	if (r->lease) {
+		r->lease_timer = loop_timer_new(rn->loop, lease_cb, r);
+		if (!r->lease_timer) {
+			ret = -ENOMEM;
+			*reply = errreply("internal", "out of memory");
+			goto out;
+		}
+		loop_timer_arm(r->lease_timer, r->lease, 0);
 	}
 	r->next = rn->runs;
 	rn->runs = r;
 	*reply = json_pack("{s:s}", "run", r->id);
+	if (req->start_at > now) {
+		char at[40];
+
+		/* Queued: its targets are resolved again, and its claims taken, when it starts. */
+		json_array_clear(r->claims);
+		r->queue_timer = loop_timer_new(rn->loop, queue_cb, r);
+		if (!r->queue_timer) {
+			rn->runs = r->next;
+			ret = -ENOMEM;
+			json_decref(*reply);
+			*reply = errreply("internal", "out of memory");
+			goto out;
+		}
+		loop_timer_arm(r->queue_timer, req->start_at - now, 0);
+		r->phase = PH_QUEUED;
+		r->ph[PH_QUEUED].entered = true;
+		r->ph[PH_QUEUED].started = now;
+		fmt_time_iso(req->start_at, at, sizeof(at));
+		json_object_set_new(*reply, "queued_until", json_string(at));
+		log_notice("run %s: '%s' from %s queued until %s", r->id, r->e->title, r->file, at);
+		emit(r, "phase", json_pack("{s:s}", "phase", "queued"));
+		r = NULL;
+		goto out;
+	}
 	log_notice("run %s: started '%s' from %s", r->id, r->e->title, r->file);
-	emit(r, "phase", json_pack("{s:s}", "phase", "preflight"));
-	r->ph[PH_PREFLIGHT].entered = true;
-	r->ph[PH_PREFLIGHT].started = r->start_real;
-	r = NULL;
-	rn->runs->phase = PH_PREFLIGHT;
-	if (rn->runs->e->nprobes)
-		enter_phase(rn->runs, PH_BEFORE);
-	else
-		enter_phase(rn->runs, PH_INJECT);
+	{
+		struct run *started = r;
+
+		r = NULL;
+		run_begin(started);
+	}
 	prune_finished(rn);
 out:
 	json_decref(plan);
@@ -1057,6 +1311,19 @@ out:
 	run_free(r);
 	vctx_fini(&v);
 	return ret;
+}
+
+int runner_renew(struct runner *rn, struct run *r, uint64_t lease)
+{
+	if (r->phase == PH_DONE)
+		return -EALREADY;
+	r->lease = lease;
+	if (!r->lease_timer) {
+		r->lease_timer = loop_timer_new(rn->loop, lease_cb, r);
+		if (!r->lease_timer)
+			return -ENOMEM;
+	}
+	return loop_timer_arm(r->lease_timer, lease, 0);
 }
 
 struct run *runner_find(struct runner *rn, const char *id)

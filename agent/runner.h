@@ -36,8 +36,18 @@ void runner_free(struct runner *rn);
  * {"run": ID} (or the plan for a dry run).  On failure returns -errno and *reply holds
  * {"code", "error", ...} as described in proto.h.
  */
-int runner_start(struct runner *rn, const char *file, const char *text, size_t len, bool dry_run,
-		 json_t **reply);
+struct run_request {
+	const char *file; /* for messages */
+	const char *text;
+	size_t len;
+	bool dry_run;
+	uint64_t lease;	    /* ns; 0 = none.  The run is aborted when not renewed in time. */
+	uint64_t start_at;  /* CLOCK_REALTIME ns; 0 = now.  Queued until then. */
+};
+
+int runner_start(struct runner *rn, const struct run_request *req, json_t **reply);
+/* Extend the run's lease to lease ns from now. */
+int runner_renew(struct runner *rn, struct run *r, uint64_t lease);
 
 struct run *runner_find(struct runner *rn, const char *id);
 /* Abort one run (operator): returns once every fault it applied is reverted. */

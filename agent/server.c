@@ -273,18 +273,29 @@ static void req_events(struct client *c, json_t *req)
 static void req_run(struct client *c, json_t *req)
 {
 	json_t *text = json_object_get(req, "text"), *file = json_object_get(req, "file");
-	json_t *dry = json_object_get(req, "dry_run");
+	json_t *dry = json_object_get(req, "dry_run"), *lease = json_object_get(req, "lease_ms");
+	json_t *at = json_object_get(req, "start_at_ms");
+	struct run_request rr = { 0 };
 	json_t *reply = NULL;
 	int r;
 
 	if (!json_is_string(text) || (file && !json_is_string(file)) ||
-	    (dry && !json_is_boolean(dry))) {
-		send_err(c, "proto", "'run' needs 'text' (string), optional 'file' and 'dry_run'");
+	    (dry && !json_is_boolean(dry)) ||
+	    (lease && (!json_is_integer(lease) || json_integer_value(lease) < 100 ||
+		       json_integer_value(lease) > 86400000)) ||
+	    (at && (!json_is_integer(at) || json_integer_value(at) < 0))) {
+		send_err(c, "proto",
+			 "'run' needs 'text' (string), optional 'file', 'dry_run', 'lease_ms' "
+			 "(100..86400000) and 'start_at_ms' (Unix time in ms)");
 		return;
 	}
-	r = runner_start(c->s->rn, file ? json_string_value(file) : "<input>",
-			 json_string_value(text), json_string_length(text), json_is_true(dry),
-			 &reply);
+	rr.file = file ? json_string_value(file) : "<input>";
+	rr.text = json_string_value(text);
+	rr.len = json_string_length(text);
+	rr.dry_run = json_is_true(dry);
+	rr.lease = lease ? (uint64_t)json_integer_value(lease) * NSEC_PER_MSEC : 0;
+	rr.start_at = at ? (uint64_t)json_integer_value(at) * NSEC_PER_MSEC : 0;
+	r = runner_start(c->s->rn, &rr, &reply);
 	if (!reply) {
 		send_err(c, "internal", "cannot start the run: %s", strerror(-r));
 		return;
@@ -324,6 +335,31 @@ static void req_abort(struct client *c, json_t *req)
 	send_ok(c, json_pack("{s:o}", "aborted", ids));
 }
 
+static void req_renew(struct client *c, json_t *req)
+{
+	json_t *lease = json_object_get(req, "lease_ms");
+	const char *id = req_run_id(c, req, true);
+	struct run *r;
+
+	if (!id)
+		return;
+	if (!json_is_integer(lease) || json_integer_value(lease) < 100 ||
+	    json_integer_value(lease) > 86400000) {
+		send_err(c, "proto", "'renew' needs 'lease_ms' (100..86400000)");
+		return;
+	}
+	r = runner_find(c->s->rn, id);
+	if (!r) {
+		send_err(c, "not_found", "no run '%s'", id);
+		return;
+	}
+	if (runner_renew(c->s->rn, r, (uint64_t)json_integer_value(lease) * NSEC_PER_MSEC) < 0) {
+		send_err(c, "not_found", "run '%s' has ended", id);
+		return;
+	}
+	send_ok(c, NULL);
+}
+
 static void req_recover(struct client *c, json_t *req)
 {
 	json_t *ids = json_array(), *report = NULL;
@@ -357,6 +393,7 @@ static const struct handler write_handlers[] = {
 	{ "run", req_run },
 	{ "abort", req_abort },
 	{ "recover", req_recover },
+	{ "renew", req_renew },
 };
 
 static void handle_line(struct client *c, const char *line, size_t len)

@@ -40,4 +40,7 @@ int random_hex(char *buf, size_t nbytes);
 int parse_u64(const char *s, uint64_t *out);
 int parse_int(const char *s, int *out);
 
+/* asprintf that returns the string, or NULL. */
+char *fl_asprintf(const char *fmt, ...) PRINTF(1, 2);
+
 #endif

@@ -26,8 +26,6 @@
 
 /* Below this, re-listing /proc for every tick costs more than it is worth. */
 #define KILL_INTERVAL_MIN (100 * NSEC_PER_MSEC)
-/* The kernel's PID_MAX_LIMIT on 64-bit. */
-#define PID_MAX 4194304
 
 enum select_mode {
 	SELECT_ALL,
@@ -168,29 +166,6 @@ static int parse_signal(struct vctx *v, const json_t *spec, const char *path, in
 	return 1;
 }
 
-static int check_cgroup_path(struct vctx *v, const char *kpath, const char *cg)
-{
-	const char *root = PROC_CGROUP_ROOT "/";
-	const char *p;
-
-	if (strncmp(cg, root, strlen(root)) != 0 || !cg[strlen(root)]) {
-		verr(v, kpath, "'%s' is not a directory under %s", cg, root);
-		return -1;
-	}
-	/* No way out of the cgroup tree through "..". */
-	for (p = strstr(cg, ".."); p; p = strstr(p + 2, "..")) {
-		if (p[-1] == '/' && (p[2] == '/' || !p[2])) {
-			verr(v, kpath, "'%s' must not contain '..'", cg);
-			return -1;
-		}
-	}
-	if (strlen(cg) >= 4096) {
-		verr(v, kpath, "path is too long");
-		return -1;
-	}
-	return 1;
-}
-
 #define SELECT_FORMS "must be \"all\", \"one\", {\"count\": N} or {\"percent\": P}"
 
 static int parse_select(struct proc_fault *pf, const json_t *t, const char *tpath,
@@ -234,7 +209,7 @@ static int parse_select(struct proc_fault *pf, const json_t *t, const char *tpat
 	}
 	if (has_count) {
 		pf->select = SELECT_COUNT;
-		if (v_uint(v, s, "count", spath, true, 1, PID_MAX, &pf->count) < 0)
+		if (v_uint(v, s, "count", spath, true, 1, PROC_PID_MAX, &pf->count) < 0)
 			return -1;
 	} else {
 		pf->select = SELECT_PERCENT;
@@ -247,15 +222,11 @@ static int parse_select(struct proc_fault *pf, const json_t *t, const char *tpat
 static int parse_target(struct proc_fault *pf, const json_t *spec, const char *path,
 			struct vctx *v)
 {
-	char tpath[VPATH_MAX], kpath[VPATH_MAX], rerr[256];
-	const char *name = NULL, *cmd = NULL, *cg = NULL;
+	char tpath[VPATH_MAX];
 	const json_t *t;
-	uint64_t pid = 0;
 	bool bad = false;
-	regex_t re;
-	int r, rc;
+	int r;
 
-	/* Errors are tracked here, not by v->n: v may fail to record one when memory is short. */
 	vpath_key(tpath, path, "target");
 	t = json_object_get(spec, "target");
 	if (!t) {
@@ -267,67 +238,12 @@ static int parse_target(struct proc_fault *pf, const json_t *spec, const char *p
 			return -EINVAL;
 		bad = true;
 	}
-
-	r = v_string(v, t, "name", tpath, false, &name);
-	if (r < 0) {
-		bad = true;
-	} else if (r > 0) {
-		size_t len = strlen(name);
-
-		vpath_key(kpath, tpath, "name");
-		if (!len) {
-			verr(v, kpath, "must not be empty");
-			bad = true;
-		} else if (len > PROC_COMM_USER_MAX) {
-			verr(v, kpath, "'%s' is %zu characters long; comm is at most %d characters",
-			     name, len, PROC_COMM_USER_MAX);
-			bad = true;
-		}
-	}
-	r = v_string(v, t, "cmdline", tpath, false, &cmd);
-	if (r < 0) {
-		bad = true;
-	} else if (r > 0) {
-		vpath_key(kpath, tpath, "cmdline");
-		if (!*cmd) {
-			verr(v, kpath, "must not be empty");
-			bad = true;
-		} else {
-			rc = regcomp(&re, cmd, REG_EXTENDED | REG_NOSUB);
-			if (rc) {
-				regerror(rc, &re, rerr, sizeof(rerr));
-				verr(v, kpath, "invalid regular expression '%s': %s", cmd, rerr);
-				bad = true;
-			} else {
-				regfree(&re);
-			}
-		}
-	}
-	r = v_uint(v, t, "pid", tpath, false, 1, PID_MAX, &pid);
-	if (r < 0) {
-		bad = true;
-	} else if (r > 0 && pid == 1) {
-		verr(v, vpath_key(kpath, tpath, "pid"), "pid 1 (init) is never targeted");
-		bad = true;
-	}
-	r = v_string(v, t, "cgroup", tpath, false, &cg);
-	if (r < 0 || (r > 0 && check_cgroup_path(v, vpath_key(kpath, tpath, "cgroup"), cg) < 0))
-		bad = true;
 	if (parse_select(pf, t, tpath, v) < 0)
 		bad = true;
-	if (!json_object_get(t, "name") && !json_object_get(t, "cmdline") &&
-	    !json_object_get(t, "pid") && !json_object_get(t, "cgroup")) {
-		verr(v, tpath, "needs at least one of 'name', 'cmdline', 'pid' or 'cgroup'");
-		bad = true;
-	}
-	if (bad)
+	r = proc_match_parse(&pf->match, t, tpath, v);
+	if (r < 0 || bad)
 		return -EINVAL;
-
-	r = proc_match_init(&pf->match, name, cmd, (pid_t)pid, cg, rerr, sizeof(rerr));
-	if (r == -EINVAL)
-		verr(v, vpath_key(kpath, tpath, "cmdline"), "invalid regular expression '%s': %s",
-		     cmd, rerr);
-	return r;
+	return 0;
 }
 
 static void proc_fault_free(struct fault *f)
@@ -709,7 +625,7 @@ static int pause_recover(const json_t *undo, char *err, size_t errlen)
 		pid = json_integer_value(jp);
 		st = json_integer_value(js);
 		/* Our own pid cannot be a process paused by an earlier agent: we are running. */
-		if (pid <= 1 || pid > PID_MAX || st < 0 || pid == getpid())
+		if (pid <= 1 || pid > PROC_PID_MAX || st < 0 || pid == getpid())
 			continue;
 		rc = proc_signal((pid_t)pid, (uint64_t)st, SIGCONT);
 		if (rc == 0 || rc == -ESRCH)

@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "probe.h"
 #include "units.h"
+#include "http.h"
 #include "util.h"
 
 #ifndef FL_VERSION
@@ -40,6 +41,9 @@ struct http_priv {
 	size_t nstatus;
 	char *body_contains;
 	uint64_t max_latency; /* 0: no limit */
+
+	/* Set by kinds built on this one (prometheus): they judge the response themselves. */
+	struct http_ext ext;
 
 	/* The sample in flight. */
 	CURL *easy; /* made at the first start(), reused afterwards */
@@ -446,6 +450,8 @@ static void complete(struct http_priv *hp, CURLcode rc)
 	s.latency = us > 0 ? (uint64_t)us * NSEC_PER_USEC : 0;
 	if (rc != CURLE_OK)
 		transport_reason(hp, rc, s.reason, sizeof(s.reason));
+	else if (hp->ext.judge)
+		hp->ext.judge(hp->resp, hp->resp_len, s.status, &s, hp->ext.arg);
 	else
 		judge(hp, &s);
 	s.ok = s.reason[0] == '\0';
@@ -465,7 +471,7 @@ static int setup_easy(struct http_priv *hp)
 		r = -ENOMEM;
 		goto out;
 	}
-	if (hp->body_contains && !hp->resp) {
+	if ((hp->body_contains || hp->ext.judge) && !hp->resp) {
 		hp->resp = malloc(HTTP_BODY_MAX);
 		if (!hp->resp) {
 			r = -ENOMEM;
@@ -523,7 +529,7 @@ out:
 	return r;
 }
 
-static int http_start(struct probe *p, struct loop *l, probe_done_cb done, void *data)
+int probe_http_start(struct probe *p, struct loop *l, probe_done_cb done, void *data)
 {
 	struct http_priv *hp = p ? p->priv : NULL;
 	uint64_t timeout;
@@ -571,7 +577,7 @@ out:
 	return r;
 }
 
-static void http_cancel(struct probe *p)
+void probe_http_cancel(struct probe *p)
 {
 	struct http_priv *hp = p ? p->priv : NULL;
 
@@ -579,16 +585,18 @@ static void http_cancel(struct probe *p)
 		detach(hp);
 }
 
-static void http_free(struct probe *p)
+void probe_http_free(struct probe *p)
 {
 	struct http_priv *hp = p ? p->priv : NULL;
 
 	if (!hp)
 		return;
-	http_cancel(p);
+	probe_http_cancel(p);
 	if (hp->easy)
 		curl_easy_cleanup(hp->easy);
 	curl_slist_free_all(hp->headers);
+	if (hp->ext.free)
+		hp->ext.free(hp->ext.arg);
 	free(hp->url);
 	free(hp->host);
 	free(hp->body);
@@ -859,7 +867,26 @@ const struct probe_ops probe_http_ops = {
 	.kind = "http",
 	.keys = http_keys,
 	.parse = http_parse,
-	.start = http_start,
-	.cancel = http_cancel,
-	.free = http_free,
+	.start = probe_http_start,
+	.cancel = probe_http_cancel,
+	.free = probe_http_free,
 };
+
+int probe_http_setup(struct probe *p, const char *url, const char *path, struct vctx *v,
+		     const struct http_ext *ext)
+{
+	struct http_priv *hp = calloc(1, sizeof(*hp));
+	size_t nerr = v->n;
+	int r;
+
+	if (!hp)
+		return -ENOMEM;
+	hp->p = p;
+	hp->method = "GET";
+	hp->ext = *ext;
+	p->priv = hp;
+	r = parse_url(hp, v, path, url);
+	if (r < 0)
+		return r;
+	return v->n > nerr ? -EINVAL : 0;
+}

@@ -169,7 +169,7 @@ static void test_unknown_kinds(void **state)
 		     "exp.json:1:55: $.faults[0].type: unknown fault type 'disk.melt' (known: ");
 	expect_error("{\"version\":1,\"title\":\"t\",\"hypothesis\":{\"probes\":[{\"name\":\"x\",\"type\":\"ping\"}]},"
 		     "\"faults\":[" FAULT_OK "]}",
-		     "exp.json:1:69: $.hypothesis.probes[0].type: unknown probe type 'ping' (known: http)\n");
+		     "exp.json:1:69: $.hypothesis.probes[0].type: unknown probe type 'ping' (known: http, tcp, process, prometheus)\n");
 }
 
 static void test_rule_names_missing_probe(void **state)
@@ -182,7 +182,8 @@ static void test_rule_names_missing_probe(void **state)
 		     "\"hypothesis\":{\"probes\":[{\"name\":\"w\",\"type\":\"http\",\"url\":\"http://127.0.0.1/\"}]},\n"
 		     "\"safety\":{\"abort_when\":[{\"probe\":\"w\"}]}}",
 		     "exp.json:3:25: $.safety.abort_when[0]: a rule needs exactly one of "
-		     "'consecutive_failures' or 'failure_ratio_above'\n");
+		     "'consecutive_failures', 'failure_ratio_above', 'latency_p95_above', "
+		     "'latency_p99_above', 'value_above', 'value_below' or 'budget_burn_above'\n");
 }
 
 static void test_missing_required(void **state)
