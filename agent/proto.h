@@ -18,8 +18,13 @@
  *   status   [run]                       "runs": [RUN...]      (one element when run given)
  *   list                                 "runs": [SUMMARY...]
  *   events   run                         {"ok":true} then {"proto":1,"event":EVENT} lines
+ *   record   run                         "record": RUN plus "events": [EVENT...]
  *   mutating
- *   run      file text [dry_run]         "run": ID   (returns once the run has started)
+ *   run      file text [dry_run] [lease_ms] [start_at_ms]
+ *                                        "run": ID   (returns once the run has started or
+ *                                        is queued: then also "queued_until")
+ *   renew    run lease_ms                extend the run's lease; when a lease lapses the
+ *                                        run is aborted and rolled back
  *   abort    run | all:true              "aborted": [ID...]   (after every fault is reverted)
  *   recover                              "recovered": N, "failed": N, "records": [...]
  *
@@ -28,6 +33,7 @@
  *   "invalid" (experiment invalid; also "errors": [{file,line,column,path,message,text}]),
  *   "preflight" (targets or kernel support; "run" holds the failed run's id),
  *   "conflict" (a running experiment holds a target; the message names it),
+ *   "schedule" (outside the experiment's run windows or before its not_before),
  *   "not_found", "busy", "internal".
  *
  * RUN: {"id","title","file","phase","verdict"|null,"reason","failed_step","started_at",
@@ -39,7 +45,7 @@
  * EVENT: {"run","time","t_ms","type", ...}; type is one of
  *   "phase" {phase}, "sample" {probe, ok, latency_ms, status, reason},
  *   "fault" {fault, state, error}, "breach" {rule, probe, reason}, "log" {message},
- *   "end" {verdict, reason}.
+ *   "recovered" {time_to_recover_ms}, "end" {verdict, reason}.
  *
  * Changelog:
  *   1  first version.

@@ -800,15 +800,29 @@ static json_t *phases_json(const struct run *r)
 
 	for (int ph = PH_BEFORE; ph <= PH_AFTER; ph++) {
 		const struct phase_stat *st = &r->ph[ph];
+		double got = ratio(st->samples, st->failures), need = 1.0;
+		json_t *met = json_null();
 
-		if (!st->entered)
+		if (!st->entered || ph == PH_ROLLBACK)
 			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:I, s:I, s:f}", "name",
-						     phase_names[ph], "started_at", iso(st->started),
-						     "ended_at", iso(st->ended), "samples",
-						     (json_int_t)st->samples, "failures",
-						     (json_int_t)st->failures, "ratio",
-						     ratio(st->samples, st->failures)));
+		if (ph == PH_BEFORE)
+			need = r->e->before_ratio;
+		else if (ph == PH_INJECT)
+			need = r->e->during_ratio;
+		else
+			need = r->e->after_ratio;
+		/* Judged only once the phase is over (and, for after, on the samples since recovery). */
+		if (st->ended && ph == PH_AFTER)
+			met = json_boolean(r->recovered &&
+					   ratio(r->verify_samples, r->verify_failures) + 1e-9 >= need);
+		else if (st->ended && r->e->nprobes)
+			met = json_boolean(got + 1e-9 >= need);
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:I, s:I, s:f, s:f, s:o}",
+						     "name", ph == PH_INJECT ? "during" : phase_names[ph],
+						     "started_at", iso(st->started), "ended_at",
+						     iso(st->ended), "samples", (json_int_t)st->samples,
+						     "failures", (json_int_t)st->failures, "ratio", got,
+						     "required", need, "met", met));
 	}
 	return arr;
 }
@@ -905,17 +919,28 @@ json_t *run_json(const struct run *r)
 	return o;
 }
 
+json_t *run_record(const struct run *r)
+{
+	json_t *rec = run_json(r);
+
+	if (!rec)
+		return NULL;
+	json_object_set(rec, "events", r->events);
+	json_object_set_new(rec, "events_dropped", json_integer((json_int_t)r->events_dropped));
+	if (r->e->description)
+		json_object_set_new(rec, "description", json_string(r->e->description));
+	return rec;
+}
+
 static void save_record(struct run *r)
 {
 	char path[PATH_MAX];
-	json_t *rec = run_json(r);
+	json_t *rec = run_record(r);
 	char *text;
 	int ret;
 
 	if (!rec)
 		return;
-	json_object_set(rec, "events", r->events);
-	json_object_set_new(rec, "events_dropped", json_integer((json_int_t)r->events_dropped));
 	text = json_dumps(rec, JSON_INDENT(1));
 	json_decref(rec);
 	if (!text)
@@ -975,6 +1000,7 @@ struct runner *runner_new(struct loop *l, struct journal *j, const struct experi
 		rn->hooks = *hooks;
 	rn->env.pid_protected = env_protected;
 	rn->env.data = rn;
+	rn->env.state_dir = j ? journal_state_dir(j) : NULL;
 	return rn;
 }
 
@@ -1086,6 +1112,7 @@ static int preflight(struct run *r, json_t *plan, const char **code, char *msg, 
 
 		r->frt[i].run = r;
 		r->frt[i].f = f;
+		f->run_id = r->id;
 		r->frt[i].order = -1;
 		ret = f->ops->plan ? f->ops->plan(f, &rn->env, err, sizeof(err)) : 0;
 		if (ret < 0) {

@@ -59,6 +59,8 @@ size_t runner_active(const struct runner *rn);
 json_t *runner_list(const struct runner *rn);
 json_t *runner_status_all(const struct runner *rn);
 json_t *run_json(const struct run *r);
+/* The full record: run_json() plus every event. */
+json_t *run_record(const struct run *r);
 /* Events so far (borrowed). */
 json_t *run_events(const struct run *r);
 const char *run_id(const struct run *r);

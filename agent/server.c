@@ -239,6 +239,42 @@ static void req_status(struct client *c, json_t *req)
 	send_ok(c, json_pack("{s:[o]}", "runs", run_json(r)));
 }
 
+/* A run's full record: from memory, or from the state dir once the agent forgot it. */
+static void req_record(struct client *c, json_t *req)
+{
+	const char *id = req_run_id(c, req, true);
+	char path[PATH_MAX], *text = NULL;
+	json_error_t jerr;
+	struct run *r;
+	json_t *rec;
+	int ret;
+
+	if (!id)
+		return;
+	r = runner_find(c->s->rn, id);
+	if (r) {
+		send_ok(c, json_pack("{s:o}", "record", run_record(r)));
+		return;
+	}
+	if (!*id || strspn(id, "0123456789abcdef") != strlen(id) || strlen(id) > 32) {
+		send_err(c, "not_found", "no run '%s'", id);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/runs/%s.json", journal_state_dir(c->s->j), id);
+	ret = read_file(path, 64 * 1024 * 1024, &text, NULL);
+	if (ret < 0) {
+		send_err(c, "not_found", "no run '%s'", id);
+		return;
+	}
+	rec = json_loads(text, 0, &jerr);
+	free(text);
+	if (!rec) {
+		send_err(c, "internal", "run record '%s' is corrupt: %s", path, jerr.text);
+		return;
+	}
+	send_ok(c, json_pack("{s:o}", "record", rec));
+}
+
 static void req_list(struct client *c, json_t *req)
 {
 	send_ok(c, json_pack("{s:o}", "runs", runner_list(c->s->rn)));
@@ -387,6 +423,7 @@ static const struct handler read_handlers[] = {
 	{ "status", req_status },
 	{ "list", req_list },
 	{ "events", req_events },
+	{ "record", req_record },
 };
 
 static const struct handler write_handlers[] = {

@@ -97,6 +97,33 @@ void print_errors(const json_t *errors);
 int cmd_usage(const char *cmd, const char *usage, bool error);
 
 int cmd_run(const struct ctl *ctl, int argc, char **argv);
+int cmd_watch(const struct ctl *ctl, int argc, char **argv);
+int cmd_report(const struct ctl *ctl, int argc, char **argv);
+extern const char cmd_watch_usage[];
+extern const char cmd_report_usage[];
+
+struct follow_opts {
+	bool json;	    /* no live output; the final run object as JSON */
+	bool force_tty;	    /* the live block even when stdout is not a terminal */
+	bool plain;	    /* one line per event even on a terminal */
+	uint64_t lease;	    /* ns; renew a lease while following */
+	const char *junit;  /* write reports at the end */
+	const char *report;
+};
+/* Follow a run's events to its end; returns the exit code for its verdict. */
+int ctl_follow(const struct ctl *ctl, const char *id, const struct follow_opts *o);
+int parse_when(const char *s, uint64_t *out);
+
+/* Reports (report.c). */
+enum report_format { REPORT_JSON, REPORT_JUNIT, REPORT_MD, REPORT_HTML };
+int report_parse_format(const char *s, enum report_format *out);
+/* By the file's extension: .xml junit, .md Markdown, .json JSON, else HTML. */
+enum report_format report_format_for(const char *file);
+int report_render(FILE *f, const json_t *rec, enum report_format fmt);
+/* Render to file (atomically); 0 or an exit code (message printed). */
+int report_to_file(const json_t *rec, enum report_format fmt, const char *file);
+/* The full record of a run: from the agent, or offline from the state dir. */
+int ctl_fetch_record(const struct ctl *ctl, const char *id, json_t **rec);
 extern const char cmd_run_usage[];
 
 #endif

@@ -547,6 +547,8 @@ static const char help_usage[] =
 static const struct command commands[] = {
 	{ "validate", cmd_validate, validate_usage, "check experiment files offline" },
 	{ "run", cmd_run, cmd_run_usage, "start an experiment (--wait to follow it)" },
+	{ "watch", cmd_watch, cmd_watch_usage, "a live view of a run, refreshed in place" },
+	{ "report", cmd_report, cmd_report_usage, "a run's report: json, junit, md or html" },
 	{ "status", cmd_status, status_usage, "show runs, or one run in detail" },
 	{ "list", cmd_list, list_usage, "one line per run" },
 	{ "abort", cmd_abort, abort_usage, "abort a run (or --all) and revert its faults" },

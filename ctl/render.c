@@ -408,12 +408,42 @@ static void PRINTF(3, 4) progress_line(FILE *f, int width, const char *fmt, ...)
 	fprintf(f, "%s\n", buf);
 }
 
+/* A fault's status object as "k=v k=v", numbers and strings only, nested arrays counted. */
+static void fmt_status(const json_t *st, char *buf, size_t len)
+{
+	const char *k;
+	json_t *v;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	json_object_foreach((json_t *)st, k, v) {
+		int n = 0;
+
+		if (json_is_integer(v))
+			n = snprintf(buf + o, len - o, "%s%s=%lld", o ? " " : "", k,
+				     (long long)json_integer_value(v));
+		else if (json_is_real(v))
+			n = snprintf(buf + o, len - o, "%s%s=%.4g", o ? " " : "", k,
+				     json_real_value(v));
+		else if (json_is_string(v))
+			n = snprintf(buf + o, len - o, "%s%s=%s", o ? " " : "", k,
+				     json_string_value(v));
+		else if (json_is_array(v))
+			n = snprintf(buf + o, len - o, "%s%s=[%zu]", o ? " " : "", k,
+				     json_array_size(v));
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
 int render_progress(FILE *f, const json_t *run, double elapsed_ms, int width, int max_lines)
 {
 	const json_t *faults = json_object_get(run, "faults");
 	const json_t *probes = json_object_get(run, "probes");
 	const json_t *rules = json_object_get(run, "rules");
-	char el[32];
+	char el[32], tot[32] = "?";
+	double total = 0;
 	json_t *e;
 	size_t i;
 	int n = 0;
@@ -421,40 +451,55 @@ int render_progress(FILE *f, const json_t *run, double elapsed_ms, int width, in
 	if (max_lines < 1)
 		return 0;
 	fmt_ms(elapsed_ms, el, sizeof(el));
-	progress_line(f, width, "run %s  phase %s  elapsed %s  %s", str_or(run, "id", "?"),
-		      str_or(run, "phase", "-"), el, str_or(run, "title", ""));
+	if (jnum(run, "method_duration_ms", &total))
+		fmt_ms(total, tot, sizeof(tot));
+	progress_line(f, width, "run %s  phase %s  elapsed %s (faults for %s)  %s",
+		      str_or(run, "id", "?"), str_or(run, "phase", "-"), el, tot,
+		      str_or(run, "title", ""));
 	n++;
 	json_array_foreach(probes, i, e) {
-		const json_t *last = json_object_get(e, "last");
-		char ratio[16], ls[256] = "-";
-		double s = 0;
+		const json_t *last = json_object_get(e, "last"), *lat = json_object_get(e, "latency_ms");
+		char ratio[16], ls[256] = "-", p95[32] = "-";
+		double s = 0, v;
 
 		if (n >= max_lines)
 			return n;
 		fmt_ratio(e, "success_ratio", ratio, sizeof(ratio));
 		jnum(e, "samples", &s);
+		if (jnum(lat, "p95", &v))
+			fmt_ms(v, p95, sizeof(p95));
 		if (json_is_object(last) && json_object_size(last))
 			fmt_sample(last, ls, sizeof(ls));
-		progress_line(f, width, "  probe %-16s ok %6s of %-5.0f last %s",
-			      str_or(e, "name", "?"), ratio, s, ls);
+		progress_line(f, width, "  probe %-16s ok %6s of %-5.0f p95 %-8s last %s",
+			      str_or(e, "name", "?"), ratio, s, p95, ls);
 		n++;
 	}
 	json_array_foreach(faults, i, e) {
 		const char *err = jstr(e, "error");
+		char st[256];
 
 		if (n >= max_lines)
 			return n;
-		progress_line(f, width, "  fault %-16s %-16s %s%s%s", str_or(e, "name", "?"),
+		fmt_status(json_object_get(e, "status"), st, sizeof(st));
+		progress_line(f, width, "  fault %-16s %-14s %-9s %s%s%s", str_or(e, "name", "?"),
 			      str_or(e, "kind", ""), str_or(e, "state", "?"),
-			      err && *err ? ": " : "", err && *err ? err : "");
+			      err && *err ? err : st, "", "");
 		n++;
 	}
 	json_array_foreach(rules, i, e) {
-		if (!json_is_true(json_object_get(e, "tripped")))
-			continue;
+		double cur = 0, thr = 0;
+		char closeness[48] = "not yet judged";
+
 		if (n >= max_lines)
 			return n;
-		progress_line(f, width, "  breach %s", str_or(e, "desc", "?"));
+		jnum(e, "current", &cur);
+		jnum(e, "threshold", &thr);
+		if (json_is_true(json_object_get(e, "evaluated")))
+			snprintf(closeness, sizeof(closeness), "%.4g of %.4g (%.0f%%)", cur, thr,
+				 thr != 0 ? 100.0 * cur / thr : 0.0);
+		progress_line(f, width, "  rule  %s%s: %s",
+			      json_is_true(json_object_get(e, "tripped")) ? "TRIPPED " : "",
+			      str_or(e, "desc", "?"), closeness);
 		n++;
 	}
 	return n;

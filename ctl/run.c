@@ -18,12 +18,15 @@
 #include <sys/ioctl.h>
 
 #include "ctl.h"
+#include "units.h"
 #include "util.h"
+#include "experiment.h"
 
 #define STATUS_INTERVAL (500 * NSEC_PER_MSEC)
 
 const char cmd_run_usage[] =
-	"Usage: faultctl run [--wait] [--json] [--dry-run] FILE\n"
+	"Usage: faultctl run [--wait] [--json] [--dry-run] [--lease DUR] [--at TIME]\n"
+	"                    [--junit FILE] [--report FILE] FILE\n"
 	"\n"
 	"Validate FILE locally, then ask the agent to run it.  Without --wait, print the run's\n"
 	"id and return as soon as the run has started.\n"
@@ -35,6 +38,13 @@ const char cmd_run_usage[] =
 	"      --json      print the agent's reply (with --wait: the final run object) as JSON\n"
 	"  -n, --dry-run   resolve targets and check kernel support, apply nothing; print\n"
 	"                  the plan\n"
+	"      --lease DUR with --wait: hold a lease on the run (e.g. 15s) and renew it while\n"
+	"                  following; if this client disappears the agent aborts the run and\n"
+	"                  rolls back when the lease runs out\n"
+	"      --at TIME   queue the run to start at TIME: UTC like 2026-11-23T02:00:00Z, or\n"
+	"                  +DURATION from now (e.g. +10m)\n"
+	"      --junit FILE  with --wait: write a JUnit XML report of the run to FILE\n"
+	"      --report FILE with --wait: write an HTML report (.md: Markdown, .json: JSON)\n"
 	"  -h, --help      show this help\n"
 	"\n"
 	"Exit status: 0 started (with --wait: passed), 1 deviated, aborted or not run,\n"
@@ -79,6 +89,9 @@ struct follow {
 	struct conn ev;	   /* the event stream */
 	struct conn st;	   /* an outstanding status request, fd -1 when none */
 	struct conn ab;	   /* the outstanding abort request */
+	struct conn rn;	   /* the outstanding lease renewal */
+	uint64_t lease;	   /* ns; 0 = none */
+	uint64_t next_renew;
 	bool aborting;
 	bool eof;
 	json_t *view;	   /* the run as last seen: status replies, updated by events */
@@ -269,6 +282,25 @@ static void on_status(struct follow *f, json_t *reply)
 		draw_block(f);
 }
 
+static void start_renew(struct follow *f)
+{
+	if (f->rn.fd >= 0)
+		return;
+	if (side_open(f, &f->rn,
+		      json_pack("{s:s,s:s,s:I}", "cmd", "renew", "run", f->id, "lease_ms",
+				(json_int_t)(f->lease / NSEC_PER_MSEC))) < 0)
+		note(f, "faultctl: cannot renew the lease of run %s\n", f->id);
+}
+
+static void on_renew(struct follow *f, json_t *reply)
+{
+	const char *err = jstr(reply, "error");
+
+	/* A run that has just ended cannot be renewed; its end event is on its way. */
+	if (!reply_ok(reply) && strcmp(jstr(reply, "code") ? jstr(reply, "code") : "", "not_found"))
+		note(f, "faultctl: lease renewal refused: %s\n", err ? err : "?");
+}
+
 static void on_abort(struct follow *f, json_t *reply)
 {
 	const char *err = jstr(reply, "error");
@@ -379,8 +411,8 @@ out:
 static int follow_loop(struct follow *f)
 {
 	for (;;) {
-		struct pollfd pfd[4];
-		int n = 0, timeout = -1, iev, isig, ist = -1, iab = -1, r;
+		struct pollfd pfd[5];
+		int n = 0, timeout = -1, iev, isig, ist = -1, iab = -1, irn = -1, r;
 
 		r = drain_events(f);
 		if (r > 0)
@@ -406,6 +438,19 @@ static int follow_loop(struct follow *f)
 			}
 			timeout = (int)((f->next_status - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
 		}
+		if (f->lease) {
+			uint64_t now = now_mono();
+			int t;
+
+			if (now >= f->next_renew) {
+				/* Three chances per lease: one slow renewal does not lose it. */
+				start_renew(f);
+				f->next_renew = now + f->lease / 3;
+			}
+			t = (int)((f->next_renew - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+		}
 		pfd[n] = (struct pollfd){ .fd = f->ev.fd, .events = POLLIN };
 		iev = n++;
 		pfd[n] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
@@ -417,6 +462,10 @@ static int follow_loop(struct follow *f)
 		if (f->ab.fd >= 0) {
 			pfd[n] = (struct pollfd){ .fd = f->ab.fd, .events = POLLIN };
 			iab = n++;
+		}
+		if (f->rn.fd >= 0) {
+			pfd[n] = (struct pollfd){ .fd = f->rn.fd, .events = POLLIN };
+			irn = n++;
 		}
 		if (poll(pfd, (nfds_t)n, timeout) < 0) {
 			if (errno == EINTR)
@@ -434,6 +483,8 @@ static int follow_loop(struct follow *f)
 			side_input(f, &f->st, on_status);
 		if (iab >= 0 && pfd[iab].revents)
 			side_input(f, &f->ab, on_abort);
+		if (irn >= 0 && pfd[irn].revents)
+			side_input(f, &f->rn, on_renew);
 		if (pfd[iev].revents) {
 			r = conn_fill(&f->ev);
 			if (r == 0 || r == -ECONNRESET)
@@ -447,18 +498,38 @@ static int follow_loop(struct follow *f)
 	}
 }
 
-static int follow(const struct ctl *ctl, const char *id, bool json)
+/* --junit and --report at the end of run --wait: 0, or an exit code (message printed). */
+static int write_reports(const struct ctl *ctl, const char *id, const char *junit,
+			 const char *report)
+{
+	json_t *rec = NULL;
+	int r = ctl_fetch_record(ctl, id, &rec);
+
+	if (r)
+		return r;
+	if (junit)
+		r = report_to_file(rec, REPORT_JUNIT, junit);
+	if (!r && report)
+		r = report_to_file(rec, report_format_for(report), report);
+	json_decref(rec);
+	return r;
+}
+
+int ctl_follow(const struct ctl *ctl, const char *id, const struct follow_opts *o)
 {
 	struct follow f = {
 		.ctl = ctl,
 		.id = id,
-		.tty = !json && isatty(STDOUT_FILENO),
-		.json = json,
+		.tty = !o->json && !o->plain && (o->force_tty || isatty(STDOUT_FILENO)),
+		.json = o->json,
 		.ev = CONN_INIT,
 		.st = CONN_INIT,
 		.ab = CONN_INIT,
+		.rn = CONN_INIT,
+		.lease = o->lease,
 		.elapsed_at = now_mono(),
 	};
+	bool json = o->json;
 	json_t *req = NULL, *reply = NULL;
 	const json_t *run;
 	const char *verdict;
@@ -486,10 +557,17 @@ static int follow(const struct ctl *ctl, const char *id, bool json)
 		print_json(run);
 	else
 		render_run_summary(stdout, run);
+	if (o->junit || o->report) {
+		int w = write_reports(ctl, id, o->junit, o->report);
+
+		if (w)
+			r = w;
+	}
 	verdict = jstr(run, "verdict");
 	if (!verdict)
 		verdict = jstr(f.end, "verdict");
-	r = verdict_exit(verdict);
+	if (!r)
+		r = verdict_exit(verdict);
 	/* Interrupted: cancelled, unless the faults could not be reverted. */
 	if (sig_count && r != CTL_EXIT_AGENT)
 		r = CTL_EXIT_CANCELLED;
@@ -497,6 +575,7 @@ out:
 	conn_close(&f.ev);
 	conn_close(&f.st);
 	conn_close(&f.ab);
+	conn_close(&f.rn);
 	json_decref(f.view);
 	json_decref(f.end);
 	json_decref(req);
@@ -510,12 +589,18 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
 		{ "wait", no_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "lease", required_argument, NULL, 'L' },
+		{ "at", required_argument, NULL, 'A' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char progname[] = "faultctl run";
 	json_t *req = NULL, *reply = NULL, *errors = NULL, *text_json;
 	bool wait = false, json = false, dry_run = false;
+	struct follow_opts fo = { 0 };
+	uint64_t start_at = 0;
 	const char *file, *id;
 	char *text = NULL;
 	size_t len = 0;
@@ -538,6 +623,29 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
 		case 'n':
 			dry_run = true;
 			break;
+		case 'L':
+			if (parse_duration(optarg, &fo.lease) < 0 || fo.lease < 100 * NSEC_PER_MSEC ||
+			    fo.lease > 86400 * NSEC_PER_SEC) {
+				fprintf(stderr, "faultctl run: invalid --lease '%s' (100ms..24h)\n",
+					optarg);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'A':
+			if (parse_when(optarg, &start_at) < 0) {
+				fprintf(stderr,
+					"faultctl run: invalid --at '%s' (UTC like "
+					"2026-11-23T02:00:00Z, or +DURATION)\n",
+					optarg);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'J':
+			fo.junit = optarg;
+			break;
+		case 'R':
+			fo.report = optarg;
+			break;
 		case 'h':
 			return cmd_usage("run", cmd_run_usage, false);
 		default:
@@ -550,6 +658,10 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
 		return cmd_usage("run", cmd_run_usage, true);
 	}
 	file = argv[optind];
+	if ((fo.lease || fo.junit || fo.report) && !wait) {
+		fprintf(stderr, "faultctl run: --lease, --junit and --report need --wait\n");
+		return cmd_usage("run", cmd_run_usage, true);
+	}
 
 	/* Nothing reaches the agent unless it validates here first. */
 	if (ctl_validate_file(file, &text, &len, &errors) < 0) {
@@ -566,6 +678,11 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
 	req = json_pack("{s:s,s:s,s:o}", "cmd", "run", "file", file, "text", text_json);
 	if (dry_run)
 		json_object_set_new(req, "dry_run", json_true());
+	if (fo.lease)
+		json_object_set_new(req, "lease_ms", json_integer((json_int_t)(fo.lease / NSEC_PER_MSEC)));
+	if (start_at)
+		json_object_set_new(req, "start_at_ms",
+				    json_integer((json_int_t)(start_at / NSEC_PER_MSEC)));
 	if (wait && !dry_run) {
 		/* Before the request: a Ctrl-C from now on aborts the run once it has an id. */
 		r = setup_signals();
@@ -602,11 +719,26 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
 		r = CTL_EXIT_PASSED;
 		goto out;
 	}
-	r = follow(ctl, id, json);
+	fo.json = json;
+	r = ctl_follow(ctl, id, &fo);
 out:
 	free(text);
 	json_decref(errors);
 	json_decref(req);
 	json_decref(reply);
 	return r;
+}
+
+/* "+10m" from now, or UTC "2026-11-23T02:00:00Z", as CLOCK_REALTIME ns. */
+int parse_when(const char *s, uint64_t *out)
+{
+	uint64_t d;
+
+	if (s[0] == '+') {
+		if (parse_duration(s + 1, &d) < 0)
+			return -EINVAL;
+		*out = now_real() + d;
+		return 0;
+	}
+	return parse_utc_time(s, out);
 }
