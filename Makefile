@@ -51,7 +51,7 @@ LDLIBS    += $(PKG_LIBS) -lm
 
 # ---- sources ---------------------------------------------------------------------------
 LIB_SRCS  := $(filter-out agent/main.c,$(wildcard agent/*.c)) \
-             $(wildcard agent/faults/*.c) $(wildcard agent/probes/*.c)
+             $(wildcard agent/faults/*.c) $(wildcard agent/probes/*.c) $(wildcard agent/net/*.c)
 AGENT_SRCS:= agent/main.c
 CTL_SRCS  := $(wildcard ctl/*.c)
 BPF_SRCS  := $(wildcard agent/bpf/*.bpf.c)
@@ -73,7 +73,15 @@ SAN_OBJS  := $(call obj,san,$(LIB_SRCS))
 SAN_A     := $(B)/libfaultline-san.a
 SAN_BINS  := $(patsubst tests/unit/%.c,$(B)/tests-san/%,$(UNIT_SRCS))
 
-.PHONY: all deps test unit-test integration-test demo install uninstall clean bpf
+# libFuzzer harnesses (clang): the library again with -fsanitize=fuzzer-no-link, one binary each.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -w -fno-omit-frame-pointer $(PKG_CFLAGS) \
+               -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJS := $(call obj,fuzzo,$(LIB_SRCS))
+FUZZ_TIME ?= 300
+
+.PHONY: all deps test unit-test integration-test demo install uninstall clean bpf fuzz fuzz-build
 all: $(B)/faultlined $(B)/faultctl
 
 deps:
@@ -133,6 +141,23 @@ $(B)/tests-san/test_%: $(B)/san/tests/unit/test_%.o $(SAN_A)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(B)/fuzzo/%.o: %.c | $(BPF_SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(B)/fuzz/fuzz_%: $(B)/fuzzo/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each harness for FUZZ_TIME seconds on a copy of its seed corpus.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)FUZZ_TIME=$(FUZZ_TIME) ./tests/fuzz/run.sh
+
 $(B)/tests/%: $(B)/o/tests/helpers/%.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
@@ -143,7 +168,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all tests-build
 	$(Q)./tests/run.sh
 
-tests-build: $(UNIT_BINS) $(SAN_BINS) $(HELP_BINS)
+tests-build: $(UNIT_BINS) $(SAN_BINS) $(HELP_BINS) $(FUZZ_BINS)
 
 unit-test: all tests-build
 	$(Q)./tests/run.sh unit

@@ -280,7 +280,7 @@ static void parse_rule(struct experiment *e, const json_t *j, const char *path, 
 	} else if (!strcmp(cond, "value_above") || !strcmp(cond, "value_below")) {
 		r->kind = cond[6] == 'a' ? RULE_VALUE_ABOVE : RULE_VALUE_BELOW;
 		v_number(v, j, cond, path, true, -1e300, 1e300, &r->value);
-		if (idx >= 0 && !e->probes[idx].ops->numeric)
+		if (idx >= 0 && e->probes[idx].ops && !e->probes[idx].ops->numeric)
 			verr(v, vpath_key(p, path, cond),
 			     "probe '%s' (%s) has no numeric value; value rules need a prometheus or "
 			     "process probe",

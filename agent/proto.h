@@ -14,7 +14,10 @@
  *
  * Requests ("cmd"):                      reply on success ({"proto":1,"ok":true, ...})
  *   read-only
- *   version                              "version", "git", "proto"
+ *   version                              "version", "git", "proto", "libraries" {"libbpf",
+ *                                        "libnl","jansson","libcurl","zlib"}, "kernel"
+ *                                        {"kernel", "netem"|"tcx"|"cgroup2"|"btf":
+ *                                        {"available": bool|null, "detail"}}
  *   status   [run]                       "runs": [RUN...]      (one element when run given)
  *   list                                 "runs": [SUMMARY...]
  *   events   run                         {"ok":true} then {"proto":1,"event":EVENT} lines
@@ -48,7 +51,8 @@
  *   "recovered" {time_to_recover_ms}, "end" {verdict, reason}.
  *
  * Changelog:
- *   1  first version.
+ *   1  first version.  Additions that old clients ignore: "libraries" and "kernel" in the
+ *      version reply.
  */
 #ifndef FL_PROTO_H
 #define FL_PROTO_H
@@ -60,6 +64,48 @@
 #define PROTO_DEFAULT_STATE_DIR "/var/lib/faultline"
 #define PROTO_STATE_DIR_ENV "FAULTLINE_STATE_DIR"
 #define PROTO_DEFAULT_GROUP "faultline"
+
+#define PROTO_MIN_LEASE_MS 100
+#define PROTO_MAX_LEASE_MS 86400000
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+enum proto_cmd {
+	PROTO_VERSION_CMD,
+	PROTO_STATUS,
+	PROTO_LIST,
+	PROTO_EVENTS,
+	PROTO_RECORD,
+	PROTO_RUN,
+	PROTO_ABORT,
+	PROTO_RENEW,
+	PROTO_RECOVER,
+};
+
+/* A request whose shape has been checked completely; strings point into json. */
+struct proto_req {
+	json_t *json;
+	enum proto_cmd cmd;
+	const char *name;
+	bool mutating;
+	const char *run; /* NULL when absent */
+	bool all;
+	const char *file, *text;
+	size_t text_len;
+	bool dry_run;
+	uint64_t lease_ms, start_at_ms; /* 0 when absent */
+};
+
+/*
+ * Parse and check one request line.  0, or -EINVAL with a one-line reason in err; either way
+ * proto_req_fini() releases it.
+ */
+int proto_parse_request(const char *line, size_t len, struct proto_req *out, char *err,
+			size_t errlen);
+void proto_req_fini(struct proto_req *req);
 
 /* faultctl exit codes; stable, documented in faultctl --help and the README. */
 enum ctl_exit {

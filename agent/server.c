@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "features.h"
 #include "journal.h"
 #include "log.h"
 #include "loop.h"
@@ -199,71 +200,54 @@ static bool peer_in_group(int fd, uid_t uid, gid_t peer_gid, gid_t gid)
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-static void req_version(struct client *c, json_t *req)
+static void req_version(struct client *c, const struct proto_req *req)
 {
-	send_ok(c, json_pack("{s:s, s:s, s:i}", "version", FL_VERSION, "git", FL_GIT_REV, "proto",
-			     PROTO_VERSION));
+	send_ok(c, json_pack("{s:s, s:s, s:i, s:o, s:o}", "version", FL_VERSION, "git", FL_GIT_REV,
+			     "proto", PROTO_VERSION, "libraries", features_libraries(), "kernel",
+			     features_kernel()));
 }
 
-static const char *req_run_id(struct client *c, json_t *req, bool required)
+static struct run *find_run(struct client *c, const char *id)
 {
-	json_t *id = json_object_get(req, "run");
+	struct run *r = runner_find(c->s->rn, id);
 
-	if (!id && !required)
-		return NULL;
-	if (!json_is_string(id)) {
-		send_err(c, "proto", "'run' must be a run id string");
-		return NULL;
-	}
-	return json_string_value(id);
+	if (!r)
+		send_err(c, "not_found", "no run '%s'", id);
+	return r;
 }
 
-static void req_status(struct client *c, json_t *req)
+static void req_status(struct client *c, const struct proto_req *req)
 {
-	struct server *s = c->s;
-	const char *id;
 	struct run *r;
 
-	if (!json_object_get(req, "run")) {
-		send_ok(c, json_pack("{s:o}", "runs", runner_status_all(s->rn)));
+	if (!req->run) {
+		send_ok(c, json_pack("{s:o}", "runs", runner_status_all(c->s->rn)));
 		return;
 	}
-	id = req_run_id(c, req, true);
-	if (!id)
-		return;
-	r = runner_find(s->rn, id);
-	if (!r) {
-		send_err(c, "not_found", "no run '%s'", id);
-		return;
-	}
-	send_ok(c, json_pack("{s:[o]}", "runs", run_json(r)));
+	r = find_run(c, req->run);
+	if (r)
+		send_ok(c, json_pack("{s:[o]}", "runs", run_json(r)));
 }
 
 /* A run's full record: from memory, or from the state dir once the agent forgot it. */
-static void req_record(struct client *c, json_t *req)
+static void req_record(struct client *c, const struct proto_req *req)
 {
-	const char *id = req_run_id(c, req, true);
 	char path[PATH_MAX], *text = NULL;
 	json_error_t jerr;
 	struct run *r;
 	json_t *rec;
 	int ret;
 
-	if (!id)
-		return;
-	r = runner_find(c->s->rn, id);
+	r = runner_find(c->s->rn, req->run);
 	if (r) {
 		send_ok(c, json_pack("{s:o}", "record", run_record(r)));
 		return;
 	}
-	if (!*id || strspn(id, "0123456789abcdef") != strlen(id) || strlen(id) > 32) {
-		send_err(c, "not_found", "no run '%s'", id);
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/runs/%s.json", journal_state_dir(c->s->j), id);
+	/* The id is hex (checked by the parser), so the path stays inside runs/. */
+	snprintf(path, sizeof(path), "%s/runs/%s.json", journal_state_dir(c->s->j), req->run);
 	ret = read_file(path, 64 * 1024 * 1024, &text, NULL);
 	if (ret < 0) {
-		send_err(c, "not_found", "no run '%s'", id);
+		send_err(c, "not_found", "no run '%s'", req->run);
 		return;
 	}
 	rec = json_loads(text, 0, &jerr);
@@ -275,25 +259,19 @@ static void req_record(struct client *c, json_t *req)
 	send_ok(c, json_pack("{s:o}", "record", rec));
 }
 
-static void req_list(struct client *c, json_t *req)
+static void req_list(struct client *c, const struct proto_req *req)
 {
 	send_ok(c, json_pack("{s:o}", "runs", runner_list(c->s->rn)));
 }
 
-static void req_events(struct client *c, json_t *req)
+static void req_events(struct client *c, const struct proto_req *req)
 {
-	const char *id = req_run_id(c, req, true);
-	struct run *r;
+	struct run *r = find_run(c, req->run);
 	size_t i;
 	json_t *ev;
 
-	if (!id)
+	if (!r)
 		return;
-	r = runner_find(c->s->rn, id);
-	if (!r) {
-		send_err(c, "not_found", "no run '%s'", id);
-		return;
-	}
 	send_ok(c, NULL);
 	/* Replay what happened so far, then stream; the run's "end" closes the stream. */
 	json_array_foreach(run_events(r), i, ev)
@@ -303,34 +281,22 @@ static void req_events(struct client *c, json_t *req)
 		return;
 	}
 	free(c->events_run);
-	c->events_run = strdup(id);
+	c->events_run = strdup(req->run);
 }
 
-static void req_run(struct client *c, json_t *req)
+static void req_run(struct client *c, const struct proto_req *req)
 {
-	json_t *text = json_object_get(req, "text"), *file = json_object_get(req, "file");
-	json_t *dry = json_object_get(req, "dry_run"), *lease = json_object_get(req, "lease_ms");
-	json_t *at = json_object_get(req, "start_at_ms");
-	struct run_request rr = { 0 };
+	struct run_request rr = {
+		.file = req->file,
+		.text = req->text,
+		.len = req->text_len,
+		.dry_run = req->dry_run,
+		.lease = req->lease_ms * NSEC_PER_MSEC,
+		.start_at = req->start_at_ms * NSEC_PER_MSEC,
+	};
 	json_t *reply = NULL;
 	int r;
 
-	if (!json_is_string(text) || (file && !json_is_string(file)) ||
-	    (dry && !json_is_boolean(dry)) ||
-	    (lease && (!json_is_integer(lease) || json_integer_value(lease) < 100 ||
-		       json_integer_value(lease) > 86400000)) ||
-	    (at && (!json_is_integer(at) || json_integer_value(at) < 0))) {
-		send_err(c, "proto",
-			 "'run' needs 'text' (string), optional 'file', 'dry_run', 'lease_ms' "
-			 "(100..86400000) and 'start_at_ms' (Unix time in ms)");
-		return;
-	}
-	rr.file = file ? json_string_value(file) : "<input>";
-	rr.text = json_string_value(text);
-	rr.len = json_string_length(text);
-	rr.dry_run = json_is_true(dry);
-	rr.lease = lease ? (uint64_t)json_integer_value(lease) * NSEC_PER_MSEC : 0;
-	rr.start_at = at ? (uint64_t)json_integer_value(at) * NSEC_PER_MSEC : 0;
 	r = runner_start(c->s->rn, &rr, &reply);
 	if (!reply) {
 		send_err(c, "internal", "cannot start the run: %s", strerror(-r));
@@ -344,59 +310,40 @@ static void req_run(struct client *c, json_t *req)
 	send_ok(c, reply);
 }
 
-static void req_abort(struct client *c, json_t *req)
+static void req_abort(struct client *c, const struct proto_req *req)
 {
 	json_t *ids = json_array();
-	const char *id;
 	struct run *r;
 
-	if (json_is_true(json_object_get(req, "all"))) {
+	if (req->all) {
 		runner_abort_all(c->s->rn, "aborted by operator", ids);
 		send_ok(c, json_pack("{s:o}", "aborted", ids));
 		return;
 	}
-	id = req_run_id(c, req, true);
-	if (!id) {
-		json_decref(ids);
-		return;
-	}
-	r = runner_find(c->s->rn, id);
+	r = find_run(c, req->run);
 	if (!r) {
 		json_decref(ids);
-		send_err(c, "not_found", "no run '%s'", id);
 		return;
 	}
 	if (runner_abort(c->s->rn, r, "aborted by operator") == 0)
-		json_array_append_new(ids, json_string(id));
+		json_array_append_new(ids, json_string(req->run));
 	send_ok(c, json_pack("{s:o}", "aborted", ids));
 }
 
-static void req_renew(struct client *c, json_t *req)
+static void req_renew(struct client *c, const struct proto_req *req)
 {
-	json_t *lease = json_object_get(req, "lease_ms");
-	const char *id = req_run_id(c, req, true);
-	struct run *r;
+	struct run *r = find_run(c, req->run);
 
-	if (!id)
+	if (!r)
 		return;
-	if (!json_is_integer(lease) || json_integer_value(lease) < 100 ||
-	    json_integer_value(lease) > 86400000) {
-		send_err(c, "proto", "'renew' needs 'lease_ms' (100..86400000)");
-		return;
-	}
-	r = runner_find(c->s->rn, id);
-	if (!r) {
-		send_err(c, "not_found", "no run '%s'", id);
-		return;
-	}
-	if (runner_renew(c->s->rn, r, (uint64_t)json_integer_value(lease) * NSEC_PER_MSEC) < 0) {
-		send_err(c, "not_found", "run '%s' has ended", id);
+	if (runner_renew(c->s->rn, r, req->lease_ms * NSEC_PER_MSEC) < 0) {
+		send_err(c, "not_found", "run '%s' has ended", req->run);
 		return;
 	}
 	send_ok(c, NULL);
 }
 
-static void req_recover(struct client *c, json_t *req)
+static void req_recover(struct client *c, const struct proto_req *req)
 {
 	json_t *ids = json_array(), *report = NULL;
 	int r;
@@ -413,66 +360,45 @@ static void req_recover(struct client *c, json_t *req)
 	send_ok(c, report);
 }
 
-struct handler {
-	const char *cmd;
-	void (*fn)(struct client *c, json_t *req);
+typedef void (*handler_fn)(struct client *c, const struct proto_req *req);
+
+/* Read-only requests: they never change a run or the host. */
+static const handler_fn read_handlers[] = {
+	[PROTO_VERSION_CMD] = req_version,
+	[PROTO_STATUS] = req_status,
+	[PROTO_LIST] = req_list,
+	[PROTO_EVENTS] = req_events,
+	[PROTO_RECORD] = req_record,
 };
 
-static const struct handler read_handlers[] = {
-	{ "version", req_version },
-	{ "status", req_status },
-	{ "list", req_list },
-	{ "events", req_events },
-	{ "record", req_record },
-};
-
-static const struct handler write_handlers[] = {
-	{ "run", req_run },
-	{ "abort", req_abort },
-	{ "recover", req_recover },
-	{ "renew", req_renew },
+/* Mutating requests: logged with who asked. */
+static const handler_fn write_handlers[] = {
+	[PROTO_RUN] = req_run,
+	[PROTO_ABORT] = req_abort,
+	[PROTO_RENEW] = req_renew,
+	[PROTO_RECOVER] = req_recover,
 };
 
 static void handle_line(struct client *c, const char *line, size_t len)
 {
-	json_error_t jerr;
-	json_t *req, *ver;
-	const char *cmd;
+	struct proto_req req;
+	char err[256];
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!req || !json_is_object(req)) {
-		send_err(c, "proto", "malformed request: %s", req ? "not an object" : jerr.text);
-		json_decref(req);
-		return;
-	}
-	ver = json_object_get(req, "proto");
-	if (!json_is_integer(ver) || json_integer_value(ver) != PROTO_VERSION) {
-		send_err(c, "proto", "unsupported protocol version (this agent speaks %d)",
-			 PROTO_VERSION);
+	if (proto_parse_request(line, len, &req, err, sizeof(err)) < 0) {
+		send_err(c, "proto", "%s", err);
 		goto out;
 	}
-	if (!json_is_string(json_object_get(req, "cmd"))) {
-		send_err(c, "proto", "missing 'cmd'");
+	if (!req.mutating) {
+		if ((size_t)req.cmd < ARRAY_SIZE(read_handlers) && read_handlers[req.cmd])
+			read_handlers[req.cmd](c, &req);
 		goto out;
 	}
-	cmd = json_string_value(json_object_get(req, "cmd"));
-	for (size_t i = 0; i < ARRAY_SIZE(read_handlers); i++) {
-		if (strcmp(cmd, read_handlers[i].cmd) == 0) {
-			read_handlers[i].fn(c, req);
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(write_handlers); i++) {
-		if (strcmp(cmd, write_handlers[i].cmd) == 0) {
-			log_info("control: '%s' from uid %u pid %d", cmd, (unsigned)c->cred.uid,
-				 (int)c->cred.pid);
-			write_handlers[i].fn(c, req);
-			goto out;
-		}
-	}
-	send_err(c, "proto", "unknown command '%s'", cmd);
+	log_info("control: '%s' from uid %u pid %d", req.name, (unsigned)c->cred.uid,
+		 (int)c->cred.pid);
+	if ((size_t)req.cmd < ARRAY_SIZE(write_handlers) && write_handlers[req.cmd])
+		write_handlers[req.cmd](c, &req);
 out:
-	json_decref(req);
+	proto_req_fini(&req);
 }
 
 static void client_read(struct client *c)

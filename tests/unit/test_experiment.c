@@ -186,6 +186,25 @@ static void test_rule_names_missing_probe(void **state)
 		     "'latency_p99_above', 'value_above', 'value_below' or 'budget_burn_above'\n");
 }
 
+static void test_value_rule_on_unknown_probe(void **state)
+{
+	/* Found by fuzz_experiment: a value rule on a probe whose type is unknown. */
+	size_t n;
+	char *all = parse("{\"version\":1,\"title\":\"t\",\"faults\":[" FAULT_OK "],"
+			  "\"hypothesis\":{\"probes\":[{\"name\":\"b\",\"type\":\"nope\"}]},"
+			  "\"safety\":{\"abort_when\":[{\"probe\":\"b\",\"value_above\":1}]}}",
+			  NULL, &n);
+
+	assert_non_null(strstr(all, "unknown probe type 'nope'"));
+	free(all);
+	all = parse("{\"version\":1,\"title\":\"t\",\"faults\":[" FAULT_OK "],"
+		    "\"hypothesis\":{\"probes\":[{\"name\":\"w\",\"type\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":1}]},"
+		    "\"safety\":{\"abort_when\":[{\"probe\":\"w\",\"value_above\":1}]}}",
+		    NULL, &n);
+	assert_non_null(strstr(all, "probe 'w' (tcp) has no numeric value"));
+	free(all);
+}
+
 static void test_missing_required(void **state)
 {
 	size_t n;
@@ -321,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_range),
 		cmocka_unit_test(test_unknown_kinds),
 		cmocka_unit_test(test_rule_names_missing_probe),
+		cmocka_unit_test(test_value_rule_on_unknown_probe),
 		cmocka_unit_test(test_missing_required),
 		cmocka_unit_test(test_bad_durations),
 		cmocka_unit_test(test_all_errors_reported),
