@@ -136,6 +136,11 @@ static int parse_expect(struct prom_cfg *c, const json_t *e, const char *path, s
 		c->has_above = true;
 		n++;
 	}
+	if (n == 2 && c->above > c->below) {
+		verr(v, path, "'above' %g is greater than 'below' %g: no value could pass", c->above,
+		     c->below);
+		return -EINVAL;
+	}
 	if (btw) {
 		vpath_key(bp, path, "between");
 		if (!json_is_array(btw) || json_array_size(btw) != 2 ||
