@@ -40,6 +40,8 @@ struct fault_env {
 	/* Returns true when pid must not be touched (the agent, its clients, ...). */
 	bool (*pid_protected)(pid_t pid, void *data);
 	void *data;
+	/* The agent's state dir (journal), or NULL: disk.fill keeps a floor free on its fs. */
+	const char *state_dir;
 };
 
 struct fault_ops {
@@ -77,6 +79,8 @@ struct fault {
 	char *error;
 	uint64_t applied_at, reverted_at; /* CLOCK_REALTIME ns */
 	void *priv;
+	/* The id of the run this fault belongs to, set before plan(); may be NULL (tests). */
+	const char *run_id;
 };
 
 extern const struct fault_ops fault_process_pause_ops;

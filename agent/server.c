@@ -202,9 +202,8 @@ static bool peer_in_group(int fd, uid_t uid, gid_t peer_gid, gid_t gid)
 
 static void req_version(struct client *c, const struct proto_req *req)
 {
-	send_ok(c, json_pack("{s:s, s:s, s:i, s:o, s:o}", "version", FL_VERSION, "git", FL_GIT_REV,
-			     "proto", PROTO_VERSION, "libraries", features_libraries(), "kernel",
-			     features_kernel()));
+	send_ok(c, json_pack("{s:s, s:s, s:i}", "version", FL_VERSION, "git", FL_GIT_REV, "proto",
+			     PROTO_VERSION));
 }
 
 static struct run *find_run(struct client *c, const char *id)
