@@ -7,6 +7,10 @@
 const struct fault_ops *const fault_ops_table[_FAULT_KIND_MAX] = {
 	[FAULT_PROCESS_PAUSE] = &fault_process_pause_ops,
 	[FAULT_PROCESS_KILL] = &fault_process_kill_ops,
+	[FAULT_CPU_STRESS] = &fault_cpu_stress_ops,
+	[FAULT_MEMORY_STRESS] = &fault_memory_stress_ops,
+	[FAULT_DISK_FILL] = &fault_disk_fill_ops,
+	[FAULT_IO_STRESS] = &fault_io_stress_ops,
 };
 
 const struct fault_ops *fault_ops_find(const char *kind, enum fault_kind *out)

@@ -22,6 +22,10 @@
 enum fault_kind {
 	FAULT_PROCESS_PAUSE,
 	FAULT_PROCESS_KILL,
+	FAULT_CPU_STRESS,
+	FAULT_MEMORY_STRESS,
+	FAULT_DISK_FILL,
+	FAULT_IO_STRESS,
 	_FAULT_KIND_MAX,
 };
 
@@ -85,6 +89,10 @@ struct fault {
 
 extern const struct fault_ops fault_process_pause_ops;
 extern const struct fault_ops fault_process_kill_ops;
+extern const struct fault_ops fault_cpu_stress_ops;
+extern const struct fault_ops fault_memory_stress_ops;
+extern const struct fault_ops fault_disk_fill_ops;
+extern const struct fault_ops fault_io_stress_ops;
 
 extern const struct fault_ops *const fault_ops_table[_FAULT_KIND_MAX];
 const struct fault_ops *fault_ops_find(const char *kind, enum fault_kind *out);

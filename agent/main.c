@@ -17,6 +17,7 @@
 #include "proto.h"
 #include "runner.h"
 #include "server.h"
+#include "stress.h"
 #include "units.h"
 
 struct agent {
@@ -88,6 +89,9 @@ int main(int argc, char **argv)
 	json_t *report = NULL;
 	int c, r, ret = 1;
 
+	/* Hidden mode: a stressor's worker process, re-executed by the agent (see stress.h). */
+	if (argc > 1 && strcmp(argv[1], STRESS_WORKER_ARG) == 0)
+		return stress_worker_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':

@@ -10,6 +10,8 @@ T=$(mktemp -d /tmp/faultline-it.XXXXXX)
 chmod 0755 "$T"
 export FAULTLINE_SOCKET=$T/faultline.sock
 export FAULTLINE_STATE_DIR=$T/state
+# Agents started by tests never read the host's /etc/faultline/faultlined.conf.
+export FAULTLINE_CONFIG=/dev/null
 T_PASSED=0
 T_FAILED=0
 T_SKIPPED=0
@@ -80,7 +82,7 @@ is_gone() { case $(proc_state "$1") in gone | Z) return 0 ;; *) return 1 ;; esac
 start_agent() {
 	"$FAULTLINED" --log-level debug "$@" >>"$T/agent.log" 2>&1 &
 	AGENT_PID=$!
-	wait_for 10 "$FAULTCTL" version >/dev/null || {
+	wait_for 10 "$FAULTCTL" list >/dev/null || {
 		echo "agent did not come up; its log:"
 		cat "$T/agent.log"
 		return 1
