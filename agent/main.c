@@ -166,6 +166,9 @@ int main(int argc, char **argv)
 			"and are retried by 'faultctl recover'",
 			r, state);
 
+	/* Probe children's cgroups left by an agent that died go too. */
+	probe_command_sweep();
+
 	a.loop = loop_new();
 	if (!a.loop) {
 		log_err("cannot create the event loop: %s", strerror(errno));

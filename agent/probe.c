@@ -9,6 +9,7 @@ const struct probe_ops *const probe_ops_table[_PROBE_KIND_MAX] = {
 	[PROBE_TCP] = &probe_tcp_ops,
 	[PROBE_PROCESS] = &probe_process_ops,
 	[PROBE_PROMETHEUS] = &probe_prometheus_ops,
+	[PROBE_COMMAND] = &probe_command_ops,
 };
 
 /* The ops for kind ("http", ...), with its enum in *out when out is not NULL; NULL if unknown. */

@@ -19,6 +19,7 @@ enum probe_kind {
 	PROBE_TCP,
 	PROBE_PROCESS,
 	PROBE_PROMETHEUS,
+	PROBE_COMMAND,
 	_PROBE_KIND_MAX,
 };
 
@@ -62,6 +63,9 @@ extern const struct probe_ops probe_http_ops;
 extern const struct probe_ops probe_tcp_ops;
 extern const struct probe_ops probe_process_ops;
 extern const struct probe_ops probe_prometheus_ops;
+extern const struct probe_ops probe_command_ops;
+/* Remove command-probe cgroups left behind by an agent that died. */
+void probe_command_sweep(void);
 const struct probe_ops *probe_ops_find(const char *kind, enum probe_kind *out);
 
 /* Shared by the libcurl-based kinds: the one curl multi handle, driven by the loop. */

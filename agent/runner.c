@@ -571,7 +571,8 @@ static void probes_stop(struct run *r)
 
 		loop_timer_free(ps->timer);
 		ps->timer = NULL;
-		if (ps->p->busy && ps->p->ops->cancel)
+		/* Also when idle: a kind may hold resources between samples (a cgroup). */
+		if (ps->p->ops->cancel)
 			ps->p->ops->cancel(ps->p);
 		ps->p->busy = false;
 	}

@@ -87,6 +87,12 @@ static void child(const struct spawn_opts *o, int efd, pid_t parent,
 		report(efd, STEP_SIGNALS, 0, errno);
 		_exit(127);
 	}
+	/* Before the error pipe moves to ERR_FD, which output_fd may occupy. */
+	if (o->redirect_output &&
+	    (dup2(o->output_fd, STDOUT_FILENO) < 0 || dup2(o->output_fd, STDERR_FILENO) < 0)) {
+		report(efd, STEP_FDS, 0, errno);
+		_exit(127);
+	}
 	if (efd != ERR_FD) {
 		if (dup3(efd, ERR_FD, O_CLOEXEC) < 0) {
 			report(efd, STEP_FDS, 0, errno);

@@ -26,6 +26,7 @@
 #ifndef FL_SPAWN_H
 #define FL_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -39,6 +40,8 @@ struct spawn_opts {
 	void *arg;
 	const char *const *cgroups; /* directories to join, NULL-terminated; NULL = none */
 	int pdeath_signal;	    /* 0 means SIGKILL */
+	bool redirect_output;	    /* stdout and stderr go to output_fd (a probe's pipe) */
+	int output_fd;
 };
 
 /* Start a child as described above.  0 with *pid set, or -errno and a one-line reason in err. */

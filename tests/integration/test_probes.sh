@@ -43,6 +43,25 @@ out=$("$FAULTCTL" run "$f" --wait --json 2>&1); rc=$?
 check "tcp probe on a closed port: not_run (got $rc)" [ "$rc" -eq 1 ] && grep -q '"verdict": "not_run"' <<<"$out"
 check "tcp failure reason says refused" grep -q "Connection refused" <<<"$out"
 
+# ---- command probe: exit code, output match, timeout kills the whole tree
+cmdok='{"name":"cmd","type":"command","argv":["/bin/sh","-c","echo ready; echo more >&2"],"timeout":"2s","interval":"200ms","expect":{"exit_code":0,"stdout_matches":"^ready"}}'
+f=$(exp cmdok '{"version":1,"title":"cmd ok","hypothesis":{"probes":['"$cmdok"'],"after":{"within":"5s"}},"faults":['"$(bystander 500ms)"']}')
+out=$("$FAULTCTL" run "$f" --wait --json 2>&1); rc=$?
+check "command probe: passed (got $rc)" [ "$rc" -eq 0 ]
+check "command probe: samples taken" [ "$(json_of "d['probes'][0]['samples']" <<<"$out")" -ge 2 ]
+f=$(exp cmdexit '{"version":1,"title":"cmd exit","hypothesis":{"probes":[{"name":"cmd","type":"command","argv":["/bin/sh","-c","exit 3"],"interval":"100ms"}]},"faults":['"$(bystander 500ms)"']}')
+out=$("$FAULTCTL" run "$f" --wait --json 2>&1)
+check "command probe: wrong exit code fails ($(json_of "d['probes'][0]['last']['reason']" <<<"$out"))" grep -q "exited with 3, expected 0" <<<"$out"
+f=$(exp cmdmatch '{"version":1,"title":"cmd match","hypothesis":{"probes":[{"name":"cmd","type":"command","argv":["/bin/echo","not yet"],"interval":"100ms","expect":{"stdout_matches":"^ready$"}}]},"faults":['"$(bystander 500ms)"']}')
+out=$("$FAULTCTL" run "$f" --wait --json 2>&1)
+check "command probe: output mismatch fails" grep -q "does not match '^ready\$'" <<<"$out"
+f=$(exp cmdslow '{"version":1,"title":"cmd slow","hypothesis":{"probes":[{"name":"cmd","type":"command","argv":["/bin/bash","-c","(exec -a fl-grandchild-'$$' sleep 60) & exec -a fl-child-'$$' sleep 60"],"timeout":"300ms","interval":"100ms"}]},"faults":['"$(bystander 500ms)"']}')
+out=$("$FAULTCTL" run "$f" --wait --json 2>&1)
+check "command probe: timeout reported" grep -q "timed out after 300ms and was killed" <<<"$out"
+check "command probe: the child and its child are gone" [ -z "$(pgrep -f "fl-(grand)?child-$$")" ]
+left=$(find /sys/fs/cgroup -maxdepth 3 -type d -name "probe-$AGENT_PID-*" 2>/dev/null)
+check "command probe: its cgroup is gone ($left)" [ -z "$left" ]
+
 # ---- rules trip for real
 trip() { # trip NAME PROBES RULE FAULTS [SETUP]: expects verdict aborted naming the rule
 	local name=$1 probes=$2 rule=$3 faults=$4 f out rc

@@ -169,7 +169,7 @@ static void test_unknown_kinds(void **state)
 		     "exp.json:1:55: $.faults[0].type: unknown fault type 'disk.melt' (known: ");
 	expect_error("{\"version\":1,\"title\":\"t\",\"hypothesis\":{\"probes\":[{\"name\":\"x\",\"type\":\"ping\"}]},"
 		     "\"faults\":[" FAULT_OK "]}",
-		     "exp.json:1:69: $.hypothesis.probes[0].type: unknown probe type 'ping' (known: http, tcp, process, prometheus)\n");
+		     "exp.json:1:69: $.hypothesis.probes[0].type: unknown probe type 'ping' (known: http, tcp, process, prometheus, command)\n");
 }
 
 static void test_rule_names_missing_probe(void **state)
