@@ -3,7 +3,11 @@
 #   make            build build/faultlined and build/faultctl
 #   make test       install missing dependencies, build, run every test
 #   make demo       install missing dependencies, build, run the demo game day
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (SYSCONFDIR=/etc, UNITDIR, ... below)
+#   make uninstall  the same variables: removes exactly what install put there
+#   make man        the man pages, build/man/*.[158], from man/*.scd (scdoc)
+#   make torture    N=200: the crash torture (scripts/torture.sh); make test runs a short one
+#   make soak       SOAK_N=1000: that many experiments in a row (tests/integration/test_soak.sh)
 #   V=1             show full commands
 
 .DELETE_ON_ERROR:
@@ -17,6 +21,16 @@ DESTDIR   ?=
 SBINDIR   ?= $(PREFIX)/sbin
 BINDIR    ?= $(PREFIX)/bin
 DATADIR   ?= $(PREFIX)/share/faultline
+LIBDIR    ?= $(PREFIX)/lib
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/faultline
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+# Not under PREFIX: faultlined reads /etc/faultline/faultlined.conf by default, whatever the
+# prefix, as chrony and node_exporter packages do.
+SYSCONFDIR ?= /etc
+BPFDIR    := $(LIBDIR)/faultline/bpf
 
 B         := build
 CC        ?= cc
@@ -31,7 +45,7 @@ Q := @
 msg = @printf '  %-8s %s\n' $(1) $(2);
 endif
 
-PKGS      := libnl-3.0 libnl-route-3.0 libbpf jansson libcurl
+PKGS      := libnl-3.0 libnl-route-3.0 libbpf jansson libcurl zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -45,6 +59,7 @@ WARN      += -Werror
 endif
 OPT       ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE -DFL_VERSION='"$(VERSION)"' -DFL_GIT_REV='"$(GIT_REV)"' \
+             -DFL_SYSCONFDIR='"$(SYSCONFDIR)"' \
              -Iagent -I$(B)
 CFLAGS    += -std=gnu11 $(OPT) $(WARN) -fno-strict-aliasing $(PKG_CFLAGS) -MMD -MP
 LDLIBS    += $(PKG_LIBS) -lm
@@ -72,6 +87,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SAN_OBJS  := $(call obj,san,$(LIB_SRCS))
 SAN_A     := $(B)/libfaultline-san.a
 SAN_BINS  := $(patsubst tests/unit/%.c,$(B)/tests-san/%,$(UNIT_SRCS))
+# ... and the agent and faultctl, for integration tests (tests/integration/test_sanitizers.sh).
+SAN_PROGS := $(B)/san-bin/faultlined $(B)/san-bin/faultctl
 
 # libFuzzer harnesses (clang): the library again with -fsanitize=fuzzer-no-link, one binary each.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -81,7 +98,8 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -w -fno-omit-frame-pointer $(PKG_CFLAGS) \
 FUZZ_OBJS := $(call obj,fuzzo,$(LIB_SRCS))
 FUZZ_TIME ?= 300
 
-.PHONY: all deps test unit-test integration-test demo install uninstall clean bpf fuzz fuzz-build
+.PHONY: all deps test unit-test integration-test demo install uninstall clean bpf fuzz fuzz-build \
+	man FORCE torture soak
 all: $(B)/faultlined $(B)/faultctl
 
 deps:
@@ -141,6 +159,16 @@ $(B)/tests-san/test_%: $(B)/san/tests/unit/test_%.o $(SAN_A)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(B)/san-bin/faultlined: $(call obj,san,$(AGENT_SRCS)) $(SAN_A)
+	$(call msg,LD-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/san-bin/faultctl: $(call obj,san,$(CTL_SRCS)) $(SAN_A)
+	$(call msg,LD-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/fuzzo/%.o: %.c | $(BPF_SKELS)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
@@ -165,10 +193,10 @@ $(B)/tests/%: $(B)/o/tests/helpers/%.o
 
 # ---- tests and demo ----------------------------------------------------------------------
 test: deps
-	$(Q)$(MAKE) --no-print-directory all tests-build
+	$(Q)$(MAKE) --no-print-directory all tests-build man
 	$(Q)./tests/run.sh
 
-tests-build: $(UNIT_BINS) $(SAN_BINS) $(HELP_BINS) $(FUZZ_BINS)
+tests-build: $(UNIT_BINS) $(SAN_BINS) $(SAN_PROGS) $(HELP_BINS) $(FUZZ_BINS)
 
 unit-test: all tests-build
 	$(Q)./tests/run.sh unit
@@ -180,16 +208,84 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./scripts/demo.sh
 
+N ?= 200
+torture: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/torture.sh $(N)
+
+SOAK_N ?= 1000
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)SOAK_N=$(SOAK_N) bash tests/integration/test_soak.sh
+
+# ---- man pages, unit ---------------------------------------------------------------------
+MAN_SRCS  := $(wildcard man/*.scd)
+MAN_PAGES := $(patsubst man/%.scd,$(B)/man/%,$(MAN_SRCS))
+EXAMPLES  := $(filter-out experiments/schema.json,$(wildcard experiments/*.json))
+
+man: $(MAN_PAGES)
+
+$(B)/man/%: man/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc < $< > $@
+
+# The unit names the installed paths (without DESTDIR).  FORCE: PREFIX may differ per call.
+$(B)/dist/faultlined.service: dist/faultlined.service.in FORCE
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+
+FORCE:
+
 # ---- install -----------------------------------------------------------------------------
-install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/experiments
+# Every file install creates is listed in uninstall, which removes those files and then only
+# the directories that belong to faultline, when empty.  The config file is installed only
+# when absent and removed only when unchanged, so an administrator's edits survive both.
+install: all man $(B)/dist/faultlined.service
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/experiments \
+		$(DESTDIR)$(BPFDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/faultline
 	install -m 0755 $(B)/faultlined $(DESTDIR)$(SBINDIR)/faultlined
 	install -m 0755 $(B)/faultctl $(DESTDIR)$(BINDIR)/faultctl
-	install -m 0644 experiments/*.json $(DESTDIR)$(DATADIR)/experiments/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DATADIR)/experiments/
+	install -m 0644 experiments/schema.json $(DESTDIR)$(DATADIR)/schema.json
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(BPFDIR)/
+	install -m 0644 $(B)/man/faultctl.1 $(DESTDIR)$(MANDIR)/man1/faultctl.1
+	install -m 0644 $(B)/man/faultline-experiment.5 \
+		$(DESTDIR)$(MANDIR)/man5/faultline-experiment.5
+	install -m 0644 $(B)/man/faultlined.8 $(DESTDIR)$(MANDIR)/man8/faultlined.8
+	install -m 0644 docs/experiment-format.md $(DESTDIR)$(DOCDIR)/experiment-format.md
+	install -m 0644 dist/completion/faultctl.bash $(DESTDIR)$(BASHCOMPDIR)/faultctl
+	install -m 0644 dist/completion/_faultctl $(DESTDIR)$(ZSHCOMPDIR)/_faultctl
+	install -m 0644 $(B)/dist/faultlined.service $(DESTDIR)$(UNITDIR)/faultlined.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/faultline/faultlined.conf ]; then \
+		echo "  keeping $(DESTDIR)$(SYSCONFDIR)/faultline/faultlined.conf"; \
+	else \
+		install -m 0644 dist/faultlined.conf \
+			$(DESTDIR)$(SYSCONFDIR)/faultline/faultlined.conf; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/faultlined $(DESTDIR)$(BINDIR)/faultctl
-	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/experiments/,$(notdir $(EXAMPLES)))
+	rm -f $(DESTDIR)$(DATADIR)/schema.json
+	rm -f $(addprefix $(DESTDIR)$(BPFDIR)/,$(notdir $(BPF_OBJS)))
+	rm -f $(DESTDIR)$(MANDIR)/man1/faultctl.1 $(DESTDIR)$(MANDIR)/man5/faultline-experiment.5 \
+		$(DESTDIR)$(MANDIR)/man8/faultlined.8
+	rm -f $(DESTDIR)$(DOCDIR)/experiment-format.md
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/faultctl $(DESTDIR)$(ZSHCOMPDIR)/_faultctl
+	rm -f $(DESTDIR)$(UNITDIR)/faultlined.service
+	@if cmp -s dist/faultlined.conf $(DESTDIR)$(SYSCONFDIR)/faultline/faultlined.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/faultline/faultlined.conf; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/faultline/faultlined.conf ]; then \
+		echo "  keeping the edited $(DESTDIR)$(SYSCONFDIR)/faultline/faultlined.conf"; \
+	fi
+	-rmdir $(DESTDIR)$(DATADIR)/experiments $(DESTDIR)$(DATADIR) $(DESTDIR)$(BPFDIR) \
+		$(DESTDIR)$(LIBDIR)/faultline $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/faultline 2>/dev/null
 
 clean:
 	rm -rf $(B)

@@ -79,8 +79,21 @@ struct experiment {
 	size_t nwindows;
 };
 
+/*
+ * The agent-wide limits (faultlined.conf and flags; see agent/config.h).  max_duration is
+ * enforced by experiment_parse(), protected_names by the runner's pid_protected check; the
+ * others are read by the fault kinds that inject loss, CPU or memory load, or touch network
+ * interfaces, through agent_limits() (agent_limits.h).  The percents default to 100 and the
+ * lists to NULL: no limit.
+ */
 struct experiment_limits {
-	uint64_t max_duration; /* the agent's own cap */
+	uint64_t max_duration;	  /* the agent's own cap on an experiment's method */
+	double max_loss_percent;  /* packet loss a network fault may inject, 0..100 */
+	double max_cpu_percent;	  /* cpu.stress load, 1..100 */
+	double max_memory_percent; /* memory.stress share of MemTotal, 1..100 */
+	char **allowed_interfaces; /* NULL-terminated; network faults only on these */
+	char **protected_names;	  /* NULL-terminated process names (comm) never targeted */
+	bool ssh_exclude;	  /* network faults spare TCP port 22 unless an experiment says */
 };
 
 /*

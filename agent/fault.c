@@ -11,6 +11,7 @@ const struct fault_ops *const fault_ops_table[_FAULT_KIND_MAX] = {
 	[FAULT_MEMORY_STRESS] = &fault_memory_stress_ops,
 	[FAULT_DISK_FILL] = &fault_disk_fill_ops,
 	[FAULT_IO_STRESS] = &fault_io_stress_ops,
+	[FAULT_NETWORK] = &fault_network_ops,
 };
 
 const struct fault_ops *fault_ops_find(const char *kind, enum fault_kind *out)

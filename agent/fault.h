@@ -26,6 +26,7 @@ enum fault_kind {
 	FAULT_MEMORY_STRESS,
 	FAULT_DISK_FILL,
 	FAULT_IO_STRESS,
+	FAULT_NETWORK,
 	_FAULT_KIND_MAX,
 };
 
@@ -93,6 +94,7 @@ extern const struct fault_ops fault_cpu_stress_ops;
 extern const struct fault_ops fault_memory_stress_ops;
 extern const struct fault_ops fault_disk_fill_ops;
 extern const struct fault_ops fault_io_stress_ops;
+extern const struct fault_ops fault_network_ops;
 
 extern const struct fault_ops *const fault_ops_table[_FAULT_KIND_MAX];
 const struct fault_ops *fault_ops_find(const char *kind, enum fault_kind *out);

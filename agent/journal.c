@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "crashpoint.h"
 #include "fault.h"
 #include "journal.h"
 #include "log.h"
@@ -44,6 +45,28 @@ int journal_lock_holder(const char *state_dir)
 		pid = 0;
 	free(buf);
 	return pid;
+}
+
+static bool has_suffix(const char *s, const char *suf);
+
+/* Run records whose write a crash interrupted (RUN.json.tmp): never complete, never read. */
+static void remove_tmp_records(const char *state_dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/runs", state_dir);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!has_suffix(de->d_name, ".json.tmp"))
+			continue;
+		snprintf(path, sizeof(path), "%s/runs/%s", state_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
 }
 
 struct journal *journal_open(const char *state_dir, int *err)
@@ -88,6 +111,7 @@ struct journal *journal_open(const char *state_dir, int *err)
 		r = -errno;
 		goto fail;
 	}
+	remove_tmp_records(state_dir);
 	return j;
 fail:
 	if (j) {
@@ -151,6 +175,12 @@ int journal_write(struct journal *j, const char *run_id, const char *fault, cons
 		return -ENOMEM;
 	r = write_file_durable(path, text, strlen(text), 0600);
 	free(text);
+	/*
+	 * The caller applies nothing after a failure, so no record may stay behind: the rename
+	 * may have happened before the directory's fsync failed.
+	 */
+	if (r < 0)
+		unlink(path);
 	return r;
 }
 
@@ -201,11 +231,14 @@ static int recover_one(struct journal *j, const char *name, json_t *report, int 
 
 	snprintf(path, sizeof(path), "%s/%s", j->jdir, name);
 	r = read_file(path, JOURNAL_MAX_RECORD, &text, NULL);
-	if (r < 0) {
+	if (r == -EFBIG) {
+		/* No record the agent writes comes near the limit: garbage, not an undo. */
+		snprintf(jerr.text, sizeof(jerr.text), "larger than %d bytes", JOURNAL_MAX_RECORD);
+	} else if (r < 0) {
 		snprintf(err, sizeof(err), "cannot read: %s", strerror(-r));
 		goto done;
 	}
-	rec = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	rec = r < 0 ? NULL : json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (!rec || json_unpack_ex(rec, &jerr, 0, "{s:s, s:s, s:s}", "run", &run, "fault", &fault,
 				   "kind", &kind) < 0) {
 		char bad[PATH_MAX];
@@ -232,6 +265,7 @@ static int recover_one(struct journal *j, const char *name, json_t *report, int 
 			snprintf(err, sizeof(err), "%s", strerror(-r));
 		goto done;
 	}
+	crashpoint("recover-reverted");
 	r = unlink_durable(path);
 	if (r < 0)
 		snprintf(err, sizeof(err), "reverted, but cannot remove the record: %s",

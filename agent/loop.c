@@ -10,7 +10,7 @@
 #include "loop.h"
 #include "util.h"
 
-enum src_type { SRC_IO, SRC_TIMER, SRC_SIGNAL };
+enum src_type { SRC_IO, SRC_TIMER, SRC_SIGNAL, SRC_PRIO };
 
 /* Every epoll registration points at one of these; dead ones are freed after dispatch. */
 struct src {
@@ -41,8 +41,16 @@ struct sig_handler {
 	void *data;
 };
 
+/*
+ * Timers and signals live in an epoll set of their own (tepfd), itself watched by the main one,
+ * and are dispatched before every descriptor: epoll hands out ready descriptors in the order
+ * they became ready, so a timer that fires behind a thousand ready clients would otherwise
+ * wait for all of them, and a fault would outlast its duration.
+ */
 struct loop {
 	int epfd;
+	int tepfd;
+	struct src prio;
 	int sigfd;
 	struct src sigsrc;
 	sigset_t sigmask;
@@ -59,11 +67,33 @@ struct loop *loop_new(void)
 		return NULL;
 	l->sigfd = -1;
 	l->sigsrc.type = SRC_SIGNAL;
+	l->prio.type = SRC_PRIO;
 	sigemptyset(&l->sigmask);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (l->epfd < 0) {
+	l->tepfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0 || l->tepfd < 0) {
+		int e = errno;
+
+		if (l->epfd >= 0)
+			close(l->epfd);
+		if (l->tepfd >= 0)
+			close(l->tepfd);
 		free(l);
+		errno = e;
 		return NULL;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &l->prio };
+
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tepfd, &ev) < 0) {
+			int e = errno;
+
+			close(l->epfd);
+			close(l->tepfd);
+			free(l);
+			errno = e;
+			return NULL;
+		}
 	}
 	return l;
 }
@@ -90,6 +120,7 @@ void loop_free(struct loop *l)
 		close(l->sigfd);
 		sigprocmask(SIG_UNBLOCK, &l->sigmask, NULL);
 	}
+	close(l->tepfd);
 	close(l->epfd);
 	free(l);
 }
@@ -162,7 +193,7 @@ struct loop_timer *loop_timer_new(struct loop *l, loop_timer_cb cb, void *data)
 	if (t->fd < 0)
 		goto fail;
 	ev.data.ptr = &t->src;
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, t->fd, &ev) < 0)
+	if (epoll_ctl(l->tepfd, EPOLL_CTL_ADD, t->fd, &ev) < 0)
 		goto fail;
 	return t;
 fail:
@@ -210,7 +241,7 @@ void loop_timer_free(struct loop_timer *t)
 {
 	if (!t || t->src.dead)
 		return;
-	epoll_ctl(t->l->epfd, EPOLL_CTL_DEL, t->fd, NULL);
+	epoll_ctl(t->l->tepfd, EPOLL_CTL_DEL, t->fd, NULL);
 	close(t->fd);
 	t->fd = -1;
 	bury(t->l, &t->src);
@@ -231,7 +262,7 @@ int loop_signal(struct loop *l, int signo, loop_signal_cb cb, void *data)
 		return -errno;
 	if (l->sigfd < 0) {
 		l->sigfd = fd;
-		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		if (epoll_ctl(l->tepfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			return -errno;
 	}
 	l->sigs[signo].cb = cb;
@@ -270,6 +301,24 @@ static void dispatch_timer(struct loop_timer *t)
 	t->cb(t, t->data);
 }
 
+/* Every timer and signal that is due, now. */
+static void dispatch_prio(struct loop *l)
+{
+	struct epoll_event evs[32];
+	int n = epoll_wait(l->tepfd, evs, (int)ARRAY_SIZE(evs), 0);
+
+	for (int i = 0; i < n; i++) {
+		struct src *s = evs[i].data.ptr;
+
+		if (s->dead)
+			continue;
+		if (s->type == SRC_SIGNAL)
+			dispatch_signals(l);
+		else if (s->type == SRC_TIMER)
+			dispatch_timer((struct loop_timer *)s);
+	}
+}
+
 int loop_run(struct loop *l)
 {
 	struct epoll_event evs[64];
@@ -286,22 +335,13 @@ int loop_run(struct loop *l)
 		for (int i = 0; i < n; i++) {
 			struct src *s = evs[i].data.ptr;
 
-			if (s->dead)
+			dispatch_prio(l);
+			if (l->quit)
+				break;
+			if (s->dead || s->type != SRC_IO)
 				continue;
-			switch (s->type) {
-			case SRC_SIGNAL:
-				dispatch_signals(l);
-				break;
-			case SRC_TIMER:
-				dispatch_timer((struct loop_timer *)s);
-				break;
-			case SRC_IO: {
-				struct loop_io *io = (struct loop_io *)s;
-
-				io->cb(io, evs[i].events, io->data);
-				break;
-			}
-			}
+			((struct loop_io *)s)->cb((struct loop_io *)s, evs[i].events,
+						  ((struct loop_io *)s)->data);
 		}
 		reap_dead(l);
 	}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,7 +528,7 @@ int proc_signal(pid_t pid, uint64_t starttime, int sig)
 	if (pid <= 1 || pid == getpid())
 		return -EPERM;
 	fd = sys_pidfd_open(pid, 0);
-	if (fd < 0) {
+	if (fd < 0 && errno != ENOSYS) {
 		r = -errno;
 		goto out;
 	}
@@ -547,7 +548,16 @@ int proc_signal(pid_t pid, uint64_t starttime, int sig)
 		r = -EPERM;
 		goto out;
 	}
-	if (sys_pidfd_send_signal(fd, sig) < 0) {
+	if (fd < 0) {
+		/*
+		 * No pidfd_open (kernels before 5.3, valgrind): the start time was checked an
+		 * instant ago, and a pid is not recycled that fast.
+		 */
+		if (kill(pid, sig) < 0) {
+			r = -errno;
+			goto out;
+		}
+	} else if (sys_pidfd_send_signal(fd, sig) < 0) {
 		r = -errno;
 		goto out;
 	}

@@ -76,7 +76,8 @@ int proc_find(const struct proc_match *m, bool (*skip)(pid_t pid, void *data), v
 
 /*
  * Send sig to the process (pid, starttime) through a pidfd: the pidfd is opened first, then
- * the start time re-checked, so a pid recycled in between is never signalled.  0, -ESRCH when
+ * the start time re-checked, so a pid recycled in between is never signalled (without
+ * pidfd_open, kill() right after the check).  0, -ESRCH when
  * the process is gone or the pid now belongs to another process, -EPERM for pid 1, the caller
  * or a kernel thread, -errno.
  */

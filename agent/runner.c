@@ -7,9 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent_limits.h"
+#include "crashpoint.h"
 #include "journal.h"
 #include "log.h"
 #include "loop.h"
+#include "proc.h"
 #include "runner.h"
 #include "units.h"
 
@@ -25,6 +28,30 @@ static const char *const phase_names[_PH_MAX] = { "queued",   "preflight", "befo
 enum verdict { V_NONE, V_PASSED, V_DEVIATED, V_ABORTED, V_CANCELLED, V_FAILED, V_NOT_RUN };
 static const char *const verdict_names[] = { NULL,	  "passed", "deviated", "aborted",
 					     "cancelled", "failed", "not_run" };
+
+/*
+ * Fixed-bucket histograms for the metrics endpoint (upper bounds in ns; counts[] is not
+ * cumulative, counts[n] is the +Inf overflow).
+ */
+static const uint64_t probe_buckets[] = {
+	5 * NSEC_PER_MSEC,   10 * NSEC_PER_MSEC,  25 * NSEC_PER_MSEC, 50 * NSEC_PER_MSEC,
+	100 * NSEC_PER_MSEC, 250 * NSEC_PER_MSEC, 500 * NSEC_PER_MSEC, NSEC_PER_SEC,
+	2500 * NSEC_PER_MSEC, 5 * NSEC_PER_SEC,	   10 * NSEC_PER_SEC,
+};
+static const uint64_t rollback_buckets[] = {
+	NSEC_PER_MSEC,	     5 * NSEC_PER_MSEC,	  10 * NSEC_PER_MSEC, 50 * NSEC_PER_MSEC,
+	100 * NSEC_PER_MSEC, 500 * NSEC_PER_MSEC, NSEC_PER_SEC,	      5 * NSEC_PER_SEC,
+	10 * NSEC_PER_SEC,   30 * NSEC_PER_SEC,
+};
+#define HIST_MAX_BUCKETS 16
+_Static_assert(ARRAY_SIZE(probe_buckets) <= HIST_MAX_BUCKETS, "too many probe buckets");
+_Static_assert(ARRAY_SIZE(rollback_buckets) <= HIST_MAX_BUCKETS, "too many rollback buckets");
+
+struct hist {
+	uint64_t counts[HIST_MAX_BUCKETS + 1];
+	uint64_t sum; /* ns */
+	uint64_t count;
+};
 
 struct ring_sample {
 	uint64_t t; /* mono */
@@ -54,6 +81,10 @@ struct probe_state {
 	bool sampled_after;   /* has one since the after phase began */
 	struct ring_sample ring[SAMPLE_RING];
 	size_t ring_n, ring_head;
+	struct hist latency; /* every sample, for the metrics endpoint */
+	/* latency_summary() as of summary_at samples: status is asked far more often than sampled */
+	uint64_t summary_at;
+	uint64_t p50, p95, p99, pmax;
 };
 
 struct phase_stat {
@@ -106,11 +137,25 @@ struct runner {
 	struct runner_hooks hooks;
 	struct fault_env env;
 	struct run *runs; /* newest first */
+	/* Since start, for the metrics endpoint (runner_metrics). */
+	uint64_t runs_total[ARRAY_SIZE(verdict_names)];
+	struct hist rollback_hist; /* rollback start to every revert done */
 };
 
 static void enter_phase(struct run *r, enum phase ph);
 static void rollback(struct run *r);
 static void finish(struct run *r);
+
+static void hist_observe(struct hist *h, const uint64_t *bounds, size_t n, uint64_t v)
+{
+	size_t i = 0;
+
+	while (i < n && v > bounds[i])
+		i++;
+	h->counts[i]++;
+	h->sum += v;
+	h->count++;
+}
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
@@ -135,6 +180,14 @@ static bool env_protected(pid_t pid, void *data)
 
 	if (pid == getpid() || pid == 1)
 		return true;
+	/* The agent's protected_processes (faultlined.conf): by name, whatever the target says. */
+	if (rn->lim.protected_names) {
+		struct proc_info info;
+
+		if (proc_read_stat(pid, &info) == 0 &&
+		    limits_name_protected(&rn->lim, info.comm))
+			return true;
+	}
 	return rn->hooks.pid_protected && rn->hooks.pid_protected(pid, rn->hooks.data);
 }
 
@@ -144,7 +197,13 @@ static void set_str(char **dst, const char *s)
 	*dst = s ? strdup(s) : NULL;
 }
 
-static void emit(struct run *r, const char *type, json_t *fields)
+/*
+ * Stamp the event and keep it (the first RUN_MAX_EVENTS, and always the "end"), then call
+ * kept(r) when given, then hand it to the hooks: the run's record is saved with its "end"
+ * event, before any client hears of the end.
+ */
+static void emit_kept(struct run *r, const char *type, json_t *fields,
+		      void (*kept)(struct run *r))
 {
 	json_t *ev = fields ? fields : json_object();
 	uint64_t now = now_mono();
@@ -155,13 +214,20 @@ static void emit(struct run *r, const char *type, json_t *fields)
 	json_object_set_new(ev, "time", iso(now_real()));
 	json_object_set_new(ev, "t_ms", json_integer((json_int_t)ms(now - r->start_mono)));
 	json_object_set_new(ev, "type", json_string(type));
-	if (r->rn->hooks.event)
-		r->rn->hooks.event(r->id, ev, r->rn->hooks.data);
-	if (json_array_size(r->events) < RUN_MAX_EVENTS)
+	if (json_array_size(r->events) < RUN_MAX_EVENTS || !strcmp(type, "end"))
 		json_array_append(r->events, ev);
 	else
 		r->events_dropped++;
+	if (kept)
+		kept(r);
+	if (r->rn->hooks.event)
+		r->rn->hooks.event(r->id, ev, r->rn->hooks.data);
 	json_decref(ev);
+}
+
+static void emit(struct run *r, const char *type, json_t *fields)
+{
+	emit_kept(r, type, fields, NULL);
 }
 
 static void set_verdict(struct run *r, enum verdict v, const char *step, const char *fmt, ...)
@@ -209,6 +275,7 @@ static int revert_fault(struct fault_rt *fr)
 	fr->end_timer = fr->tick_timer = NULL;
 	if (f->state != FAULT_ACTIVE && !(f->state == FAULT_FAILED && fr->journaled))
 		return 0;
+	crashpoint("revert");
 	ret = f->ops->revert(f, err, sizeof(err));
 	if (ret < 0) {
 		char msg[512];
@@ -224,6 +291,7 @@ static int revert_fault(struct fault_rt *fr)
 	}
 	f->state = FAULT_REVERTED;
 	f->reverted_at = now_real();
+	crashpoint("reverted");
 	if (fr->journaled) {
 		ret = journal_remove(r->rn->j, r->id, f->name);
 		if (ret < 0)
@@ -231,6 +299,7 @@ static int revert_fault(struct fault_rt *fr)
 				 f->name, strerror(-ret));
 		else
 			fr->journaled = false;
+		crashpoint("journal-removed");
 	}
 	log_info("run %s: reverted %s '%s'", r->id, f->ops->kind, f->name);
 	fault_event(r, f);
@@ -276,6 +345,7 @@ static void fault_start_cb(struct loop_timer *t, void *data)
 		snprintf(err, sizeof(err), "cannot build the undo record: %s", strerror(-ret));
 		goto fail;
 	}
+	crashpoint("journal-write");
 	ret = journal_write(r->rn->j, r->id, f->name, f->ops->kind, undo);
 	json_decref(undo);
 	if (ret < 0) {
@@ -289,6 +359,7 @@ static void fault_start_cb(struct loop_timer *t, void *data)
 		return;
 	}
 	fr->journaled = true;
+	crashpoint("journal-written");
 	ret = f->ops->apply(f, &r->rn->env, err, sizeof(err));
 	if (ret < 0)
 		goto fail;
@@ -297,6 +368,7 @@ static void fault_start_cb(struct loop_timer *t, void *data)
 	fr->order = r->applied++;
 	log_info("run %s: applied %s '%s'", r->id, f->ops->kind, f->name);
 	fault_event(r, f);
+	crashpoint("applied");
 	if (f->duration) {
 		fr->end_timer = loop_timer_new(r->rn->loop, fault_end_cb, fr);
 		if (fr->end_timer)
@@ -496,6 +568,7 @@ static void probe_done(struct probe *p, const struct sample *s, void *data)
 	ps->last = *s;
 	ps->has_last = true;
 	ring_push(ps, s);
+	hist_observe(&ps->latency, probe_buckets, ARRAY_SIZE(probe_buckets), s->latency);
 	if (ph < _PH_MAX) {
 		r->ph[ph].samples++;
 		r->ph[ph].failures += !s->ok;
@@ -643,6 +716,7 @@ static void after_progress(struct run *r)
 
 	if (r->phase != PH_AFTER)
 		return;
+	crashpoint("after-phase");
 	if (!r->recovered) {
 		bool all = true;
 
@@ -695,6 +769,8 @@ static void rollback(struct run *r)
 
 static void do_rollback(struct run *r)
 {
+	uint64_t t0 = now_mono();
+
 	/* Reverse order of application. */
 	for (int k = r->applied - 1; k >= 0; k--) {
 		for (size_t i = 0; i < r->e->nfaults; i++) {
@@ -716,6 +792,8 @@ static void do_rollback(struct run *r)
 		}
 	}
 	r->rollback_done_mono = now_mono();
+	hist_observe(&r->rn->rollback_hist, rollback_buckets, ARRAY_SIZE(rollback_buckets),
+		     r->rollback_done_mono - t0);
 	{
 		const struct phase_stat *st = &r->ph[PH_INJECT];
 		double got = ratio(st->samples, st->failures);
@@ -828,26 +906,33 @@ static json_t *phases_json(const struct run *r)
 	return arr;
 }
 
-/* p50/p95/p99 of the latencies the ring holds (the most recent samples). */
-static json_t *latency_summary(const struct probe_state *ps)
+/*
+ * p50/p95/p99 of the latencies the ring holds (the most recent samples).  Sorting 4096
+ * samples per probe on every status request would let a crowd of status clients stall the
+ * loop, so the result is kept until the next sample.
+ */
+static json_t *latency_summary(struct probe_state *ps)
 {
-	uint64_t *lat;
-	json_t *o;
-
 	if (!ps->ring_n)
 		return json_null();
-	lat = malloc(ps->ring_n * sizeof(*lat));
-	if (!lat)
-		return json_null();
-	for (size_t k = 0; k < ps->ring_n; k++)
-		lat[k] = ps->ring[(ps->ring_head + k) % SAMPLE_RING].latency;
-	qsort(lat, ps->ring_n, sizeof(*lat), cmp_u64);
-	o = json_pack("{s:f, s:f, s:f, s:f}", "p50", (double)percentile(lat, ps->ring_n, 50) / 1e6,
-		      "p95", (double)percentile(lat, ps->ring_n, 95) / 1e6, "p99",
-		      (double)percentile(lat, ps->ring_n, 99) / 1e6, "max",
-		      (double)lat[ps->ring_n - 1] / 1e6);
-	free(lat);
-	return o;
+	if (ps->summary_at != ps->samples) {
+		uint64_t *lat = malloc(ps->ring_n * sizeof(*lat));
+
+		if (!lat)
+			return json_null();
+		for (size_t k = 0; k < ps->ring_n; k++)
+			lat[k] = ps->ring[(ps->ring_head + k) % SAMPLE_RING].latency;
+		qsort(lat, ps->ring_n, sizeof(*lat), cmp_u64);
+		ps->p50 = percentile(lat, ps->ring_n, 50);
+		ps->p95 = percentile(lat, ps->ring_n, 95);
+		ps->p99 = percentile(lat, ps->ring_n, 99);
+		ps->pmax = lat[ps->ring_n - 1];
+		ps->summary_at = ps->samples;
+		free(lat);
+	}
+	return json_pack("{s:f, s:f, s:f, s:f}", "p50", (double)ps->p50 / 1e6, "p95",
+			 (double)ps->p95 / 1e6, "p99", (double)ps->p99 / 1e6, "max",
+			 (double)ps->pmax / 1e6);
 }
 
 json_t *run_json(const struct run *r)
@@ -885,7 +970,7 @@ json_t *run_json(const struct run *r)
 						(json_int_t)ps->samples, "failures",
 						(json_int_t)ps->failures, "success_ratio",
 						ratio(ps->samples, ps->failures), "last", last,
-						"latency_ms", latency_summary(ps)));
+						"latency_ms", latency_summary(&r->ps[i])));
 	}
 	for (size_t i = 0; i < r->e->nrules; i++) {
 		struct rule_eval ev;
@@ -977,12 +1062,15 @@ static void finish(struct run *r)
 		set_verdict(r, V_PASSED, NULL, "steady state held before, during and after");
 	r->end_real = now_real();
 	r->ph[PH_DONE].ended = r->end_real;
+	r->rn->runs_total[r->verdict]++;
 	/* Targets stay claimed only while a fault could still hold them. */
 	json_array_clear(r->claims);
 	log_notice("run %s: verdict %s: %s", r->id, verdict_names[r->verdict], r->reason);
-	save_record(r);
-	emit(r, "end", json_pack("{s:s, s:s}", "verdict", verdict_names[r->verdict], "reason",
-				 r->reason ? r->reason : ""));
+	crashpoint("run-end");
+	emit_kept(r, "end",
+		  json_pack("{s:s, s:s}", "verdict", verdict_names[r->verdict], "reason",
+			    r->reason ? r->reason : ""),
+		  save_record);
 }
 
 /* ---- runner ------------------------------------------------------------------------------- */
@@ -1434,4 +1522,92 @@ const char *run_id(const struct run *r)
 bool run_finished(const struct run *r)
 {
 	return r->phase == PH_DONE;
+}
+
+/* ---- metrics ------------------------------------------------------------------------------ */
+
+static json_t *hist_json(const struct hist *h, const uint64_t *bounds, size_t n)
+{
+	json_t *le = json_array(), *counts = json_array();
+	uint64_t cum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		cum += h->counts[i];
+		json_array_append_new(le, json_real((double)bounds[i] / 1e9));
+		json_array_append_new(counts, json_integer((json_int_t)cum));
+	}
+	return json_pack("{s:o, s:o, s:f, s:I}", "le", le, "counts", counts, "sum",
+			 (double)h->sum / 1e9, "count", (json_int_t)h->count);
+}
+
+/* Numbers in a fault's status, flattened one level ("counters.dropped"). */
+static void status_numbers(json_t *out, const struct run *r, const struct fault *f,
+			   const json_t *obj, const char *prefix, int depth)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach((json_t *)obj, key, val) {
+		char name[128];
+
+		if (json_array_size(out) >= 4096)
+			return;
+		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "", key);
+		if (json_is_number(val))
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:f}", "run",
+							     r->id, "fault", f->name, "kind",
+							     f->ops->kind, "key", name, "value",
+							     json_number_value(val)));
+		else if (json_is_object(val) && depth < 1)
+			status_numbers(out, r, f, val, name, depth + 1);
+	}
+}
+
+json_t *runner_metrics(const struct runner *rn)
+{
+	json_t *runs = json_object(), *active = json_object(), *probes = json_array();
+	json_t *values = json_array();
+	json_int_t nactive = 0;
+
+	for (size_t v = V_PASSED; v < ARRAY_SIZE(verdict_names); v++)
+		json_object_set_new(runs, verdict_names[v],
+				    json_integer((json_int_t)rn->runs_total[v]));
+	for (size_t k = 0; k < _FAULT_KIND_MAX; k++)
+		if (fault_ops_table[k])
+			json_object_set_new(active, fault_ops_table[k]->kind, json_integer(0));
+	for (const struct run *r = rn->runs; r; r = r->next) {
+		nactive += r->phase != PH_DONE;
+		for (size_t i = 0; i < r->e->nfaults; i++) {
+			const struct fault *f = &r->e->faults[i];
+			json_t *st;
+
+			if (f->state == FAULT_ACTIVE)
+				json_object_set_new(active, f->ops->kind,
+						    json_integer(json_integer_value(json_object_get(
+									 active, f->ops->kind)) +
+								 1));
+			if (r->phase == PH_DONE || f->state == FAULT_PENDING ||
+			    f->state == FAULT_SKIPPED || !f->ops->status)
+				continue;
+			st = f->ops->status(f);
+			if (json_is_object(st))
+				status_numbers(values, r, f, st, "", 0);
+			json_decref(st);
+		}
+		for (size_t i = 0; r->ps && i < r->e->nprobes; i++) {
+			const struct probe_state *ps = &r->ps[i];
+			json_t *h = hist_json(&ps->latency, probe_buckets,
+					      ARRAY_SIZE(probe_buckets));
+
+			json_object_set_new(h, "run", json_string(r->id));
+			json_object_set_new(h, "probe", json_string(ps->p->name));
+			json_object_set_new(h, "kind", json_string(ps->p->ops->kind));
+			json_array_append_new(probes, h);
+		}
+	}
+	return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o}", "runs_total", runs, "runs_active",
+			 nactive, "faults_active", active, "rollback",
+			 hist_json(&rn->rollback_hist, rollback_buckets,
+				   ARRAY_SIZE(rollback_buckets)),
+			 "probes", probes, "fault_values", values);
 }

@@ -64,6 +64,17 @@ json_t *run_record(const struct run *r);
 /* Events so far (borrowed). */
 json_t *run_events(const struct run *r);
 const char *run_id(const struct run *r);
+/*
+ * Read-only counters for the metrics endpoint (metrics.c renders them):
+ *   {"runs_total": {VERDICT: n} (since start), "runs_active": n,
+ *    "faults_active": {KIND: n} (every kind, 0 included),
+ *    "rollback": HIST (from rollback start to every revert done),
+ *    "probes": [HIST + {"run","probe","kind"}] (every sample of every run still held),
+ *    "fault_values": [{"run","fault","kind","key","value"}] (numbers in the status of the
+ *                    faults of unfinished runs, e.g. BPF counters)}
+ * HIST: {"le": [upper bound s...], "counts": [cumulative...], "sum": s, "count": n}.
+ */
+json_t *runner_metrics(const struct runner *rn);
 bool run_finished(const struct run *r);
 
 #endif

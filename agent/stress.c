@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 
+#include "crashpoint.h"
 #include "spawn.h"
 #include "stress.h"
 #include "util.h"
@@ -128,10 +129,14 @@ fail:
 
 int stress_begin(struct stress *s, char *err, size_t errlen)
 {
+	int r;
+
 	s->active = true;
 	s->applied_mono = now_mono();
 	s->ended[0] = '\0';
-	return cg_create(&s->cg, err, errlen);
+	r = cg_create(&s->cg, err, errlen);
+	crashpoint("apply-mid");
+	return r;
 }
 
 int stress_create_file(struct stress *s, size_t i, char *err, size_t errlen)
@@ -198,6 +203,7 @@ int stress_spawn(struct stress *s, const char *kind, const char *const *args, ch
 		return r;
 	s->pids[s->npids++] = pid;
 	s->spawned++;
+	crashpoint("apply-mid");
 	return 0;
 }
 
@@ -237,6 +243,7 @@ int stress_stop(struct stress *s, char *err, size_t errlen)
 			r = rc;
 		}
 	}
+	crashpoint("revert-mid");
 	/* Our unreaped children: their pids cannot have been recycled, so a kill is safe. */
 	for (size_t i = 0; i < s->npids;) {
 		kill(s->pids[i], SIGKILL);

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "crashpoint.h"
 #include "util.h"
 
 static uint64_t clock_ns(clockid_t id)
@@ -147,6 +148,7 @@ int write_file_durable(const char *path, const void *buf, size_t len, mode_t mod
 		r = -errno;
 		goto fail;
 	}
+	crashpoint("durable-write");
 	if (close(fd) < 0) {
 		fd = -1;
 		r = -errno;

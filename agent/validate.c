@@ -10,6 +10,8 @@
 #include "validate.h"
 
 #define JSON_MAX_DEPTH 64
+/* Errors kept per document: a hostile one could have a million, each looked up. */
+#define VERR_MAX 100
 
 /* ---- positions ---------------------------------------------------------------------------- */
 
@@ -23,6 +25,8 @@ struct jsonpos {
 	struct jpos_entry *e;
 	size_t n, cap;
 	bool too_deep;
+	int deep_line, deep_col; /* the bracket that went one level too deep */
+	char deep_path[VPATH_MAX];
 	struct jpos_entry *dups; /* duplicate keys: path of the second one and its position */
 	size_t ndups;
 };
@@ -225,17 +229,64 @@ static int sc_string(struct scanner *sc, char *out, size_t max)
 	return 0;
 }
 
-/* A member whose path was already seen among this object's entries is a duplicate key. */
-static int note_dup(struct jsonpos *p, size_t first, const char *path, int l, int c)
+/*
+ * The member paths of the object being scanned (pointers to its entries' paths), hashed: a
+ * hostile object with 100,000 keys must cost 100,000 lookups, not 10^10 compares.
+ */
+struct keyset {
+	const char **slot;
+	size_t cap, n;
+};
+
+static size_t key_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static bool keyset_has(const struct keyset *ks, const char *path)
+{
+	if (!ks->cap)
+		return false;
+	for (size_t i = key_hash(path) & (ks->cap - 1); ks->slot[i]; i = (i + 1) & (ks->cap - 1))
+		if (strcmp(ks->slot[i], path) == 0)
+			return true;
+	return false;
+}
+
+static int keyset_add(struct keyset *ks, const char *path)
+{
+	size_t i;
+
+	if (2 * (ks->n + 1) > ks->cap) {
+		struct keyset big = { .cap = ks->cap ? 2 * ks->cap : 16 };
+
+		big.slot = calloc(big.cap, sizeof(*big.slot));
+		if (!big.slot)
+			return -ENOMEM;
+		for (size_t k = 0; k < ks->cap; k++)
+			if (ks->slot[k])
+				keyset_add(&big, ks->slot[k]);
+		free(ks->slot);
+		*ks = big;
+	}
+	for (i = key_hash(path) & (ks->cap - 1); ks->slot[i]; i = (i + 1) & (ks->cap - 1))
+		;
+	ks->slot[i] = path;
+	ks->n++;
+	return 0;
+}
+
+/* A member whose path this object already has is a duplicate key. */
+static int note_dup(struct jsonpos *p, const struct keyset *ks, const char *path, int l, int c)
 {
 	struct jpos_entry *nd;
 
-	for (size_t i = first; i < p->n; i++) {
-		if (p->e[i].kline && strcmp(p->e[i].path, path) == 0)
-			goto dup;
-	}
-	return 0;
-dup:
+	if (!keyset_has(ks, path))
+		return 0;
 	nd = realloc(p->dups, (p->ndups + 1) * sizeof(*nd));
 	if (!nd)
 		return -ENOMEM;
@@ -247,6 +298,15 @@ dup:
 	nd[p->ndups].kcol = nd[p->ndups].col = c;
 	p->ndups++;
 	return 0;
+}
+
+static int sc_too_deep(struct scanner *sc, const char *path)
+{
+	sc->pos->too_deep = true;
+	sc->pos->deep_line = sc->line;
+	sc->pos->deep_col = sc->col;
+	snprintf(sc->pos->deep_path, sizeof(sc->pos->deep_path), "%s", path);
+	return -E2BIG;
 }
 
 static int sc_value(struct scanner *sc, const char *path, int kl, int kc)
@@ -262,10 +322,8 @@ static int sc_value(struct scanner *sc, const char *path, int kl, int kc)
 		return r;
 	switch (sc->s[sc->i]) {
 	case '{': {
-		if (++sc->depth > JSON_MAX_DEPTH) {
-			sc->pos->too_deep = true;
-			return -E2BIG;
-		}
+		if (++sc->depth > JSON_MAX_DEPTH)
+			return sc_too_deep(sc, path);
 		sc_adv(sc);
 		sc_ws(sc);
 		if (sc->i < sc->len && sc->s[sc->i] == '}') {
@@ -273,10 +331,11 @@ static int sc_value(struct scanner *sc, const char *path, int kl, int kc)
 			sc->depth--;
 			return 0;
 		}
-		size_t first = sc->pos->n; /* entries of this object's members start here */
+		struct keyset ks = { 0 };
 
 		for (;;) {
 			char key[VPATH_MAX];
+			size_t at;
 			int l, c;
 
 			sc_ws(sc);
@@ -284,39 +343,51 @@ static int sc_value(struct scanner *sc, const char *path, int kl, int kc)
 			c = sc->col;
 			r = sc_string(sc, key, sizeof(key));
 			if (r < 0)
-				return r;
+				break;
 			vpath_key(child, path, key);
-			r = note_dup(sc->pos, first, child, l, c);
+			r = note_dup(sc->pos, &ks, child, l, c);
 			if (r < 0)
-				return r;
+				break;
 			sc_ws(sc);
-			if (sc->i >= sc->len || sc->s[sc->i] != ':')
-				return -EINVAL;
+			if (sc->i >= sc->len || sc->s[sc->i] != ':') {
+				r = -EINVAL;
+				break;
+			}
 			sc_adv(sc);
+			at = sc->pos->n; /* the member's own entry, added first by sc_value() */
 			r = sc_value(sc, child, l, c);
 			if (r < 0)
-				return r;
+				break;
+			if (at < sc->pos->n) {
+				r = keyset_add(&ks, sc->pos->e[at].path);
+				if (r < 0)
+					break;
+			}
 			sc_ws(sc);
-			if (sc->i >= sc->len)
-				return -EINVAL;
+			if (sc->i >= sc->len) {
+				r = -EINVAL;
+				break;
+			}
 			if (sc->s[sc->i] == ',') {
 				sc_adv(sc);
 				continue;
 			}
-			if (sc->s[sc->i] != '}')
-				return -EINVAL;
+			if (sc->s[sc->i] != '}') {
+				r = -EINVAL;
+				break;
+			}
 			sc_adv(sc);
 			sc->depth--;
-			return 0;
+			break;
 		}
+		free(ks.slot);
+		return r;
 	}
 	case '[': {
 		size_t idx = 0;
 
-		if (++sc->depth > JSON_MAX_DEPTH) {
-			sc->pos->too_deep = true;
-			return -E2BIG;
-		}
+		if (++sc->depth > JSON_MAX_DEPTH)
+			return sc_too_deep(sc, path);
 		sc_adv(sc);
 		sc_ws(sc);
 		if (sc->i < sc->len && sc->s[sc->i] == ']') {
@@ -436,11 +507,41 @@ void vctx_fini(struct vctx *v)
 	v->n = v->cap = 0;
 }
 
+/*
+ * Messages quote what the input said (keys, names, values): control characters in it become
+ * \u00XX, so that one error stays one line and cannot rewrite a terminal.
+ */
+static void escape_controls(char *s, size_t size)
+{
+	char tmp[512];
+	size_t o = 0;
+
+	for (const char *p = s; *p && o + 7 < sizeof(tmp); p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "\\u%04x", c);
+		else
+			tmp[o++] = (char)c;
+	}
+	tmp[o] = '\0';
+	snprintf(s, size, "%s", tmp);
+}
+
 static void vadd(struct vctx *v, int line, int col, const char *path, const char *fmt, va_list ap)
 {
 	char msg[512];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (v->n > VERR_MAX)
+		return;
+	if (v->n == VERR_MAX) {
+		/* The last line says where the ones not shown begin. */
+		path = "$";
+		snprintf(msg, sizeof(msg), "more than %d errors; the rest are not shown", VERR_MAX);
+	} else {
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		escape_controls(msg, sizeof(msg));
+	}
 	if (v->n == v->cap) {
 		size_t ncap = v->cap ? v->cap * 2 : 8;
 		struct verror *ne = realloc(v->errs, ncap * sizeof(*ne));
@@ -467,6 +568,8 @@ void verr(struct vctx *v, const char *path, const char *fmt, ...)
 	va_list ap;
 	int l, c;
 
+	if (v->n > VERR_MAX)
+		return;
 	jsonpos_lookup(v->pos, path, false, &l, &c);
 	va_start(ap, fmt);
 	vadd(v, l, c, path, fmt, ap);
@@ -478,6 +581,8 @@ void verr_key(struct vctx *v, const char *path, const char *fmt, ...)
 	va_list ap;
 	int l, c;
 
+	if (v->n > VERR_MAX)
+		return;
 	jsonpos_lookup(v->pos, path, true, &l, &c);
 	va_start(ap, fmt);
 	vadd(v, l, c, path, fmt, ap);
@@ -568,10 +673,16 @@ json_t *vjson_load(struct vctx *v, const char *text, size_t len)
 		verr_at(v, line, col, "$", "NUL byte in input");
 		return NULL;
 	}
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
+		verr_at(v, 1, 1, "$", "byte order mark (U+FEFF) at the start; JSON text must not "
+			"begin with one");
+		return NULL;
+	}
 	if (!v->pos)
 		v->pos = jsonpos_build(text, len);
 	if (v->pos && v->pos->too_deep) {
-		verr_at(v, 0, 0, "$", "nesting deeper than %d levels", JSON_MAX_DEPTH);
+		verr_at(v, v->pos->deep_line, v->pos->deep_col, v->pos->deep_path,
+			"nesting deeper than %d levels", JSON_MAX_DEPTH);
 		return NULL;
 	}
 	if (v->pos && v->pos->ndups) {
@@ -585,7 +696,9 @@ json_t *vjson_load(struct vctx *v, const char *text, size_t len)
 	}
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
-		verr_at(v, jerr.line < 0 ? 0 : jerr.line, jerr.column < 0 ? 0 : jerr.column, "$",
+		/* Columns count from 1; jansson says 0 at the end of an empty first line. */
+		verr_at(v, jerr.line < 0 ? 0 : jerr.line,
+			jerr.line > 0 && jerr.column < 1 ? 1 : jerr.column < 0 ? 0 : jerr.column, "$",
 			"%s", jerr.text);
 		return NULL;
 	}

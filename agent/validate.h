@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Strict validation of JSON input.  Every error names the file, the line:column of the
- * offending key or value, and its JSON path; all errors are collected, not only the first.
+ * offending key or value, and its JSON path; all errors are collected, not only the first
+ * (up to 100, then one line that says where the rest begin).
  * Fault and probe kinds use these helpers from their parse() so their messages look alike.
  */
 #ifndef FL_VALIDATE_H

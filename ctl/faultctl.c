@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "ctl.h"
 #include "experiment.h"
+#include "hostcaps.h"
 #include "journal.h"
 #include "log.h"
 #include "util.h"
@@ -197,6 +199,46 @@ static int cmd_validate(const struct ctl *ctl, int argc, char **argv)
 	}
 	json_decref(result);
 	return all_ok ? CTL_EXIT_PASSED : CTL_EXIT_USAGE;
+}
+
+/* ---- plan ---------------------------------------------------------------------------- */
+
+static const char plan_usage[] =
+	"Usage: faultctl plan [--json] FILE\n"
+	"\n"
+	"What 'faultctl run --dry-run FILE' does: validate FILE, then have the agent resolve\n"
+	"every target, check that the kernel supports each fault and that nothing conflicts,\n"
+	"and print what each fault would do.  For network faults that is the exact match set,\n"
+	"exclusions (SSH included) and engine.  Nothing is applied.\n"
+	"\n"
+	"      --json   print the agent's plan as JSON\n"
+	"  -h, --help   show this help\n"
+	"\n"
+	"Exit status: 0 the plan holds, 2 invalid experiment or usage, 3 agent unreachable or\n"
+	"preflight refused (the message says why).\n";
+
+static int cmd_plan(const struct ctl *ctl, int argc, char **argv)
+{
+	char run[] = "run", dry[] = "--dry-run", js[] = "--json";
+	char *args[5];
+	bool json = false;
+	int n = 0, r;
+
+	r = simple_opts("plan", plan_usage, argc, argv, &json);
+	if (r >= 0)
+		return r;
+	if (optind + 1 != argc) {
+		fprintf(stderr, "faultctl plan: %s\n",
+			optind >= argc ? "no experiment file given" : "exactly one file, please");
+		return cmd_usage("plan", plan_usage, true);
+	}
+	args[n++] = run;
+	args[n++] = dry;
+	if (json)
+		args[n++] = js;
+	args[n++] = argv[optind];
+	args[n] = NULL;
+	return cmd_run(ctl, n, args);
 }
 
 /* ---- status, list -------------------------------------------------------------------- */
@@ -461,14 +503,51 @@ out:
 static const char version_usage[] =
 	"Usage: faultctl version [--json]\n"
 	"\n"
-	"The versions of faultctl and, when reachable, of faultlined.\n"
+	"The versions of faultctl and, when reachable, of faultlined: release, git commit,\n"
+	"protocol, the libraries each was built with (libbpf, libnl, jansson, libcurl, zlib),\n"
+	"and the kernel features the agent detected (netem, tcx, cgroup v2, BTF).  With no agent,\n"
+	"faultctl detects the kernel features itself.\n"
 	"\n"
-	"      --json   print {\"client\":{...},\"agent\":{...}|null,\"agent_error\"}\n"
+	"      --json   print {\"client\":{...},\"agent\":{...}|null,\"agent_error\",\n"
+	"               \"kernel\":{...},\"kernel_detected_by\":\"faultlined\"|\"faultctl\"}\n"
 	"  -h, --help   show this help\n";
+
+static void print_libraries(const json_t *libs)
+{
+	const char *k;
+	json_t *v;
+	bool first = true;
+
+	if (!json_object_size(libs))
+		return;
+	fputs("  built with", stdout);
+	json_object_foreach((json_t *)libs, k, v) {
+		printf("%s %s %s", first ? "" : ",", k,
+		       json_string_value(v) ? json_string_value(v) : "?");
+		first = false;
+	}
+	putchar('\n');
+}
+
+static void print_kernel(const json_t *kernel, const char *by)
+{
+	static const char *const names[] = { "netem", "tcx", "cgroup2", "btf" };
+
+	printf("kernel %s (features detected by %s):\n",
+	       jstr(kernel, "kernel") ? jstr(kernel, "kernel") : "?", by);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		const json_t *f = json_object_get(kernel, names[i]);
+		const json_t *av = json_object_get(f, "available");
+
+		printf("  %-8s %-7s %s\n", names[i],
+		       json_is_true(av) ? "yes" : json_is_false(av) ? "no" : "unknown",
+		       jstr(f, "detail") ? jstr(f, "detail") : "");
+	}
+}
 
 static int cmd_version(const struct ctl *ctl, int argc, char **argv)
 {
-	json_t *req = NULL, *reply = NULL, *result = NULL, *agent = json_null();
+	json_t *req = NULL, *reply = NULL, *result = NULL, *agent = json_null(), *kernel;
 	char why[256] = "";
 	bool json = false;
 	int r;
@@ -488,25 +567,40 @@ static int cmd_version(const struct ctl *ctl, int argc, char **argv)
 	else if (!reply_ok(reply))
 		snprintf(why, sizeof(why), "%s", jstr(reply, "error") ? jstr(reply, "error") : "?");
 	else
-		agent = json_pack("{s:O?,s:O?,s:O?}", "version", json_object_get(reply, "version"),
-				  "git", json_object_get(reply, "git"), "proto",
-				  json_object_get(reply, "proto"));
-	result = json_pack("{s:{s:s,s:s,s:i},s:o}", "client", "version", FL_VERSION, "git",
-			   FL_GIT_REV, "proto", PROTO_VERSION, "agent", agent);
+		agent = json_pack("{s:O?,s:O?,s:O?,s:O?}", "version",
+				  json_object_get(reply, "version"), "git",
+				  json_object_get(reply, "git"), "proto",
+				  json_object_get(reply, "proto"), "libraries",
+				  json_object_get(reply, "libraries"));
+	/* An older agent does not report kernel features: then faultctl looks itself. */
+	kernel = json_object_get(reply, "kernel");
+	result = json_pack("{s:{s:s,s:s,s:i,s:o},s:o,s:o,s:s}", "client", "version", FL_VERSION,
+			   "git", FL_GIT_REV, "proto", PROTO_VERSION, "libraries",
+			   hostcaps_libraries(), "agent", agent, "kernel",
+			   json_is_object(kernel) ? json_incref(kernel) : hostcaps_kernel(),
+			   "kernel_detected_by",
+			   json_is_object(kernel) ? "faultlined" : "faultctl");
 	if (why[0])
 		json_object_set_new(result, "agent_error", json_string(why));
 	if (json) {
 		print_json(result);
 	} else {
+		const json_t *cl = json_object_get(result, "client");
+
 		printf("faultctl %s (git %s, protocol %d)\n", FL_VERSION, FL_GIT_REV,
 		       PROTO_VERSION);
-		if (why[0])
+		print_libraries(json_object_get(cl, "libraries"));
+		if (why[0]) {
 			printf("faultlined: %s\n", why);
-		else
+		} else {
 			printf("faultlined %s (git %s, protocol %lld)\n",
 			       jstr(agent, "version") ? jstr(agent, "version") : "?",
 			       jstr(agent, "git") ? jstr(agent, "git") : "?",
 			       (long long)json_integer_value(json_object_get(agent, "proto")));
+			print_libraries(json_object_get(agent, "libraries"));
+		}
+		print_kernel(json_object_get(result, "kernel"),
+			     jstr(result, "kernel_detected_by"));
 	}
 	json_decref(req);
 	json_decref(reply);
@@ -526,9 +620,10 @@ static const char main_usage[] =
 	"\n"
 	"Options:\n"
 	"      --socket PATH     the agent's socket (default $" PROTO_SOCKET_ENV ", else\n"
-	"                        " PROTO_DEFAULT_SOCKET ")\n"
+	"                        'socket' in faultlined.conf, else " PROTO_DEFAULT_SOCKET ")\n"
 	"      --state-dir DIR   the agent's state directory, for offline recover (default\n"
-	"                        $" PROTO_STATE_DIR_ENV ", else " PROTO_DEFAULT_STATE_DIR ")\n"
+	"                        $" PROTO_STATE_DIR_ENV ", else 'state_dir' in faultlined.conf,\n"
+	"                        else " PROTO_DEFAULT_STATE_DIR ")\n"
 	"  -h, --help            show this help ('faultctl COMMAND --help' for a command)\n"
 	"      --version         show the version\n"
 	"\n"
@@ -547,13 +642,14 @@ static const char help_usage[] =
 static const struct command commands[] = {
 	{ "validate", cmd_validate, validate_usage, "check experiment files offline" },
 	{ "run", cmd_run, cmd_run_usage, "start an experiment (--wait to follow it)" },
+	{ "plan", cmd_plan, plan_usage, "what a run would do, match sets included (run --dry-run)" },
 	{ "watch", cmd_watch, cmd_watch_usage, "a live view of a run, refreshed in place" },
 	{ "report", cmd_report, cmd_report_usage, "a run's report: json, junit, md or html" },
 	{ "status", cmd_status, status_usage, "show runs, or one run in detail" },
 	{ "list", cmd_list, list_usage, "one line per run" },
 	{ "abort", cmd_abort, abort_usage, "abort a run (or --all) and revert its faults" },
 	{ "recover", cmd_recover, recover_usage, "revert what the undo journal holds" },
-	{ "version", cmd_version, version_usage, "show faultctl's and faultlined's versions" },
+	{ "version", cmd_version, version_usage, "versions, libraries and kernel features" },
 	{ "help", cmd_help, help_usage, "show help" },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -623,11 +719,23 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl ctl = {
-		.socket = env_or(PROTO_SOCKET_ENV, PROTO_DEFAULT_SOCKET),
-		.state_dir = env_or(PROTO_STATE_DIR_ENV, PROTO_DEFAULT_STATE_DIR),
-	};
+	struct agent_config cfg;
+	struct ctl ctl;
 	const struct command *cmd;
+	int ret;
+
+	/*
+	 * The agent's config file names its socket and state dir: use them, below flags and the
+	 * environment.  A file that is missing, unreadable or invalid is the agent's to report.
+	 */
+	config_init(&cfg);
+	if (config_load(env_or(CONFIG_ENV, CONFIG_DEFAULT_PATH), false, &cfg, NULL) < 0) {
+		config_free(&cfg);
+		config_init(&cfg);
+	}
+	ctl.socket = env_or(PROTO_SOCKET_ENV, cfg.socket ? cfg.socket : PROTO_DEFAULT_SOCKET);
+	ctl.state_dir = env_or(PROTO_STATE_DIR_ENV,
+			       cfg.state_dir ? cfg.state_dir : PROTO_DEFAULT_STATE_DIR);
 
 	/* A vanished agent must give an error from write(), not kill us. */
 	signal(SIGPIPE, SIG_IGN);
@@ -673,5 +781,7 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return CTL_EXIT_USAGE;
 	}
-	return cmd->fn(&ctl, argc - optind, argv + optind);
+	ret = cmd->fn(&ctl, argc - optind, argv + optind);
+	config_free(&cfg);
+	return ret;
 }

@@ -333,14 +333,14 @@ void render_run_detail(FILE *f, const json_t *run)
 
 void render_dry_run(FILE *f, const json_t *reply)
 {
-	json_t *e, *claim;
+	json_t *e, *claim, *v;
+	const char *key;
 	size_t i, k;
 
 	fprintf(f, "dry run of '%s': targets resolved, nothing applied\n",
 		str_or(reply, "title", ""));
 	json_array_foreach(json_object_get(reply, "plan"), i, e) {
 		const json_t *status = json_object_get(e, "status");
-		char buf[1024];
 
 		fprintf(f, "  fault %s (%s)\n", str_or(e, "fault", "?"), str_or(e, "kind", "?"));
 		json_array_foreach(json_object_get(e, "claims"), k, claim) {
@@ -348,9 +348,13 @@ void render_dry_run(FILE *f, const json_t *reply)
 
 			fprintf(f, "    claims %s\n", c ? c : "?");
 		}
-		if (json_is_object(status) && json_object_size(status)) {
-			fmt_object(status, buf, sizeof(buf));
-			fprintf(f, "    status: %s\n", buf);
+		/* One line per key, nothing cut: a plan must show exactly what will be hit. */
+		json_object_foreach((json_t *)status, key, v) {
+			char *txt = json_is_string(v) ? NULL
+						      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+			fprintf(f, "    %s: %s\n", key, txt ? txt : json_string_value(v));
+			free(txt);
 		}
 	}
 }

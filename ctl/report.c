@@ -26,6 +26,7 @@ const char cmd_report_usage[] =
 	"directory when the agent is not running.\n"
 	"\n"
 	"  -f, --format FMT  json, junit, md or html (default: by the extension of -o, else md)\n"
+	"      --json        the same as --format json\n"
 	"  -o, --output FILE write to FILE instead of standard output\n"
 	"  -h, --help        show this help\n";
 
@@ -742,6 +743,7 @@ int cmd_report(const struct ctl *ctl, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -766,6 +768,10 @@ int cmd_report(const struct ctl *ctl, int argc, char **argv)
 						"html)\n", optarg);
 				return CTL_EXIT_USAGE;
 			}
+			fmt_set = true;
+			break;
+		case 'j':
+			fmt = REPORT_JSON;
 			fmt_set = true;
 			break;
 		case 'o':

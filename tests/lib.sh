@@ -4,8 +4,9 @@
 set -u
 BUILD=${BUILD:-build}
 BUILD=$(cd "$BUILD" && pwd)
-FAULTLINED=$BUILD/faultlined
-FAULTCTL=$BUILD/faultctl
+# Overridable: the sanitizer run (tests/integration/test_sanitizers.sh) points them elsewhere.
+FAULTLINED=${FAULTLINED:-$BUILD/faultlined}
+FAULTCTL=${FAULTCTL:-$BUILD/faultctl}
 T=$(mktemp -d /tmp/faultline-it.XXXXXX)
 chmod 0755 "$T"
 export FAULTLINE_SOCKET=$T/faultline.sock

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/random.h>
 
+#include "crashpoint.h"
 #include "fault.h"
 #include "proc.h"
 #include "util.h"
@@ -502,6 +503,7 @@ static int pause_resume(struct proc_fault *pf, char *err, size_t errlen)
 		rc = proc_signal(t->info.pid, t->info.starttime, SIGCONT);
 		if (rc == 0 || rc == -ESRCH) {
 			t->stopped = false;
+			crashpoint("revert-mid");
 			continue;
 		}
 		if (!r) {
@@ -561,6 +563,7 @@ static int pause_apply(struct fault *f, const struct fault_env *env, char *err, 
 		}
 		t->stopped = true;
 		nstopped++;
+		crashpoint("apply-mid");
 	}
 	if (!nstopped) {
 		/* Injecting nothing would make the experiment's verdict meaningless. */

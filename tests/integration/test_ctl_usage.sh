@@ -6,7 +6,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-COMMANDS=(validate run status list abort recover version help)
+COMMANDS=(validate run plan status list abort recover version help)
 NOSOCK=$T/no-such.sock
 OUT=$T/out
 ERR=$T/err

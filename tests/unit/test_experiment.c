@@ -271,7 +271,9 @@ static void test_hostile_bytes(void **state)
 	for (int i = 0; i < 200; i++)
 		deep[o++] = ']';
 	deep[o] = '\0';
-	expect_error(deep, "$: nesting deeper than 64 levels\n");
+	/* At the bracket that went one level too deep (column 65), with its path. */
+	expect_error(deep, "exp.json:1:65: $[0][0]");
+	expect_error(deep, "[0][0]: nesting deeper than 64 levels\n");
 }
 
 static void test_names_and_timing(void **state)
