@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The demo game day: a real web server in one network namespace, faultlined in another,
-# joined by a veth pair; experiments/demo-gameday.json pauses the server until a safety
-# rule aborts the run and the agent rolls the pause back by itself.
+# joined by a veth pair.  Three experiments, each probing the server's health:
+#  1. experiments/demo-gameday.json pauses the server until a safety rule aborts the run and
+#     the agent rolls the pause back by itself (aborted);
+#  2. experiments/demo-network-loss.json drops 10% of the packets to it: tolerated (passed);
+#  3. experiments/demo-network-partition.json cuts it off: a safety rule aborts the run and
+#     the partition is removed at once (aborted); its HTML report is written to build/.
 # Everything created here is removed at the end, also on Ctrl-C.
 set -u
 cd "$(dirname "$0")/.."
@@ -43,7 +47,9 @@ ip netns add "$SRV" && ip netns add "$CLI" || exit 1
 ip link add "$VA" type veth peer name "$VB" || exit 1
 ip link set "$VA" netns "$SRV" && ip link set "$VB" netns "$CLI" || exit 1
 ip -n "$SRV" addr add 10.77.0.1/24 dev "$VA" && ip -n "$SRV" link set "$VA" up && ip -n "$SRV" link set lo up
-ip -n "$CLI" addr add 10.77.0.2/24 dev "$VB" && ip -n "$CLI" link set "$VB" up && ip -n "$CLI" link set lo up
+# Inside its namespace the client's end has a fixed name, so the experiments can name it.
+ip -n "$CLI" link set "$VB" name demo0 || exit 1
+ip -n "$CLI" addr add 10.77.0.2/24 dev demo0 && ip -n "$CLI" link set demo0 up && ip -n "$CLI" link set lo up
 
 say "service: busybox httpd on 10.77.0.1:8080 serving /health"
 mkdir -p "$TMP/www"
@@ -65,26 +71,40 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 
-say "game day: $(grep -m1 '"title"' experiments/demo-gameday.json | cut -d'"' -f4)"
-"$BUILD/faultctl" run experiments/demo-gameday.json --wait
-rc=$?
+REPORT=$(cd "$BUILD" && pwd)/demo-report.html
+ok=true
+# step FILE EXPECTED_EXIT [faultctl run options...]
+step() {
+	local file=$1 want=$2 rc
+	shift 2
+	say "game day: $(grep -m1 '"title"' "$file" | cut -d'"' -f4)"
+	"$BUILD/faultctl" run "$file" --wait "$@"
+	rc=$?
+	case $rc in
+	4 | 130) exit 130 ;;
+	"$want") ;;
+	*)
+		echo "demo: unexpected result for $file (faultctl exit $rc, expected $want)" >&2
+		ok=false
+		;;
+	esac
+}
+step experiments/demo-gameday.json 1
+step experiments/demo-network-loss.json 0
+step experiments/demo-network-partition.json 1 --report "$REPORT"
 
-say "after the run"
+say "after the game day"
 state=$(awk '{ sub(/^.*\) /, ""); print substr($0, 1, 1) }' "/proc/$HTTP_PID/stat" 2>/dev/null)
 echo "web server pid $HTTP_PID state: ${state:-gone} (T would mean still paused)"
 echo "undo journal records left: $(find "$TMP/state/journal" -name '*.json' | wc -l)"
+echo "tc filters left on demo0: $(tc -n "$CLI" filter show dev demo0 egress 2>/dev/null | wc -l)"
 echo "agent log:"
 sed 's/^/  /' "$TMP/agent.log"
-case $rc in
-1)
-	echo
-	echo "demo: the safety rule aborted the game day and the pause was rolled back: as designed"
-	[ "$state" != T ] || exit 1
+echo
+if [ "$ok" = true ] && [ "$state" != T ] && [ -s "$REPORT" ]; then
+	echo "demo: paused server aborted and resumed, 10% loss tolerated, partition aborted and removed"
+	echo "demo: HTML report of the partition run: $REPORT"
 	exit 0
-	;;
-4) exit 130 ;;
-*)
-	echo "demo: unexpected result (faultctl exit $rc)" >&2
-	exit 1
-	;;
-esac
+fi
+echo "demo: the game day did not go as designed" >&2
+exit 1

@@ -18,6 +18,12 @@ check "demo exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "demo reached the abort verdict" grep -q "verdict aborted: safety rule 'web: 3 consecutive failures'" <<<"$out"
 check "demo rolled the pause back" grep -q "fault pause-web reverted" <<<"$out"
 check "demo recovered" grep -q "time to recover" <<<"$out"
+check "demo: 10% loss was tolerated" grep -q "verdict passed" <<<"$out"
+check "demo: the partition tripped the rule" grep -q "fault partition reverted" <<<"$out"
+check "demo: no tc filter left on the client's interface" grep -q "tc filters left on demo0: 0" <<<"$out"
+report=$(sed -n 's/^demo: HTML report of the partition run: //p' <<<"$out")
+check "demo: HTML report written ($report)" grep -q '<svg' "${report:-/nonexistent}"
+rm -f "$report"
 pid=$(sed -n 's/^web server pid \([0-9]*\) state.*/\1/p' <<<"$out")
 check "demo's web server was running after the run" grep -q "state: S" <<<"$out"
 check "demo's web server is gone" is_gone "${pid:-0}"
