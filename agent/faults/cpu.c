@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_limits.h"
 #include "fault.h"
 #include "stress.h"
 #include "util.h"
@@ -174,8 +175,15 @@ static int cpu_parse(struct fault *f, const json_t *spec, const char *path, stru
 		return -ENOMEM;
 	f->priv = cf;
 	f->tick_ns = STRESS_TICK_NS;
-	if (v_number(v, spec, "load", path, true, 1, 100, &cf->load) < 0)
+	if (v_number(v, spec, "load", path, true, 1, 100, &cf->load) < 0) {
 		r = -EINVAL;
+	} else if (cf->load > agent_limits()->max_cpu_percent) {
+		char lp[VPATH_MAX];
+
+		verr(v, vpath_key(lp, path, "load"), "%g%% is above the agent's max_cpu_percent (%g)",
+		     cf->load, agent_limits()->max_cpu_percent);
+		r = -EINVAL;
+	}
 	if (parse_cores(cf, spec, path, v) < 0)
 		r = -EINVAL;
 	if (v_string(v, spec, "mode", path, false, &mode) < 0) {

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include "agent_limits.h"
 #include "fault.h"
 #include "stress.h"
 #include "units.h"
@@ -133,6 +134,12 @@ static int check_fit(const struct fault *f, struct mem_fault *mf, char *err, siz
 	}
 	mf->target = mf->size ? mf->size : (uint64_t)((double)total * mf->percent / 100.0);
 	mf->target &= ~((uint64_t)sysconf(_SC_PAGESIZE) - 1);
+	if ((double)mf->target > (double)total * agent_limits()->max_memory_percent / 100.0) {
+		stress_fmt_bytes(mf->target, t, sizeof(t));
+		snprintf(err, errlen, "'%s' asks for %s, more than the agent's max_memory_percent "
+			 "(%g%% of MemTotal)", f->name, t, agent_limits()->max_memory_percent);
+		return -EPERM;
+	}
 	margin = total / 100 * MARGIN_PERCENT;
 	if (margin < MARGIN_MIN)
 		margin = MARGIN_MIN;

@@ -62,6 +62,8 @@ log_format = json
 log_level = debug
 max_duration = 10s
 protected_processes = fl-protected
+max_cpu_percent = 50
+max_memory_percent = 1
 EOF
 "$FAULTLINED" --config "$T/agent.conf" --socket "$T/from-flag.sock" --log-format human \
 	2>"$T/override.log" &
@@ -118,6 +120,18 @@ f=$(exp unprot '{"version":1,"title":"not protected","faults":[{"name":"p",
  "type":"process.pause","target":{"pid":'"$TARGET_PID"'},"duration":"300ms"}]}')
 out=$("$FAULTCTL" run --wait "$f" 2>&1); rc=$?
 check "protected: other processes are still targets (rc $rc: $out)" [ "$rc" -eq 0 ]
+# The stressors' agent-wide caps.
+f=$(exp cpu-cap '{"version":1,"title":"cpu cap","faults":[{"name":"c","type":"cpu.stress",
+ "load":80,"cores":1,"duration":"1s"}]}')
+out=$("$FAULTCTL" run --wait "$f" 2>&1); rc=$?
+check "limits: cpu.stress above max_cpu_percent refused (rc $rc: $out)" \
+	grep -q "80% is above the agent's max_cpu_percent (50)" <<<"$out"
+f=$(exp mem-cap '{"version":1,"title":"memory cap","faults":[{"name":"m","type":"memory.stress",
+ "percent":5,"duration":"1s"}]}')
+out=$("$FAULTCTL" run --wait "$f" 2>&1); rc=$?
+check "limits: memory.stress above max_memory_percent refused (rc $rc: $out)" \
+	rc_says 3 "$rc" "more than the agent.s max_memory_percent [(]1% of MemTotal[)]" "$out"
+check "limits: no stressor was started" [ -z "$(ps -eo comm | grep '^faultline-')" ]
 stop_agent
 
 # ---- log formats ---------------------------------------------------------------------------
