@@ -23,7 +23,7 @@ _faultctl_files()
 _faultctl()
 {
 	local cur prev cmd="" i _fl_socket=""
-	local commands="validate run watch report status list abort recover version help"
+	local commands="validate run plan watch report status list abort recover version help"
 	local global="--socket --state-dir --help --version"
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -66,7 +66,7 @@ _faultctl()
 
 	local flags=""
 	case $cmd in
-	validate) flags="--json --help" ;;
+	validate | plan) flags="--json --help" ;;
 	run) flags="--wait --json --dry-run --lease --at --junit --report --help" ;;
 	watch) flags="--plain --help" ;;
 	report) flags="--format --output --json --help" ;;
@@ -100,7 +100,7 @@ _faultctl()
 		return
 	fi
 	case $cmd in
-	validate | run) _faultctl_files "$cur" ;;
+	validate | run | plan) _faultctl_files "$cur" ;;
 	watch | report | status | abort)
 		COMPREPLY=($(compgen -W "$(_faultctl_run_ids)" -- "$cur"))
 		;;

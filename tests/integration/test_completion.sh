@@ -32,8 +32,9 @@ check "bash: the script registers _faultctl for faultctl" bash -c \
 	"source '$ROOT/dist/completion/faultctl.bash' && complete -p faultctl | grep -q '_faultctl'"
 out=$(complete_line faultctl "" | tr '\n' ' ')
 check "bash: every subcommand ($out)" \
-	[ "$out" = "abort help list recover report run status validate version watch " ]
+	[ "$out" = "abort help list plan recover report run status validate version watch " ]
 check "bash: 'ru' -> run" [ "$(complete_line faultctl ru)" = run ]
+check "bash: 'pl' -> plan" [ "$(complete_line faultctl pl)" = plan ]
 check "bash: 're' -> recover report" [ "$(complete_line faultctl re | tr '\n' ' ')" = "recover report " ]
 check "bash: global flags" offers --socket faultctl --so
 check "bash: global flags" offers --state-dir faultctl --st
