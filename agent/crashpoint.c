@@ -52,7 +52,9 @@ void crashpoint(const char *name)
 	/* Straight to stderr: the test prints where the kill landed. */
 	n = snprintf(msg, sizeof(msg), "faultline: crash point '%s' reached (%lu); SIGKILL\n", name,
 		     cp.hit);
+	if (n > 0 && (size_t)n >= sizeof(msg))
+		n = (int)sizeof(msg) - 1;
 	if (n > 0)
-		(void)!write(STDERR_FILENO, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+		(void)!write(STDERR_FILENO, msg, (size_t)n);
 	raise(SIGKILL);
 }

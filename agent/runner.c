@@ -82,7 +82,7 @@ struct probe_state {
 	struct ring_sample ring[SAMPLE_RING];
 	size_t ring_n, ring_head;
 	struct hist latency; /* every sample, for the metrics endpoint */
-	/* latency_summary() as of summary_at samples: status is asked far more often than sampled */
+	/* latency_summary() as of summary_at samples: status is asked more often than sampled */
 	uint64_t summary_at;
 	uint64_t p50, p95, p99, pmax;
 };

@@ -54,7 +54,7 @@ struct client {
 	bool pending; /* complete requests wait in 'in' for another turn (work_cb) */
 	char *in;
 	size_t in_len, in_cap;
-	size_t in_scan; /* bytes of the partial request at the start of 'in' known to hold no '\n' */
+	size_t in_scan; /* bytes of the partial request at the start of 'in' without a '\n' */
 	char *out;
 	size_t out_len, out_off, out_cap;
 	char *events_run; /* subscribed to this run's events */
@@ -214,9 +214,12 @@ static void client_send(struct client *c, json_t *msg)
 	while (c->s->out_total + len + 1 > SERVER_MAX_OUT) {
 		struct client *worst = c;
 
-		for (struct client *o = c->s->clients; o; o = o->next)
-			if (!o->dropped && o->out_len - o->out_off > worst->out_len - worst->out_off)
+		for (struct client *o = c->s->clients; o; o = o->next) {
+			size_t queued = o->out_len - o->out_off;
+
+			if (!o->dropped && queued > worst->out_len - worst->out_off)
 				worst = o;
+		}
 		client_drop(worst);
 		if (worst == c) {
 			free(text);
@@ -619,7 +622,8 @@ static void client_read(struct client *c)
 				return;
 			}
 			if (c->in_cap && !make_room_in(c, ncap - c->in_cap)) {
-				send_err(c, "busy", "the agent holds too many partial requests; retry later");
+				send_err(c, "busy",
+					 "the agent holds too many partial requests; retry later");
 				c->closing = true;
 				return;
 			}
@@ -810,7 +814,8 @@ static void sweep_cb(struct loop_timer *t, void *data)
 		next = c->next;
 		if (!client_idle(c, now))
 			continue;
-		log_info("control: client pid %d idle for %llus; disconnecting it", (int)c->cred.pid,
+		log_info("control: client pid %d idle for %llus; disconnecting it",
+			 (int)c->cred.pid,
 			 (unsigned long long)((now - c->last_active) / NSEC_PER_SEC));
 		client_free(c);
 	}
@@ -881,7 +886,8 @@ static int check_socket_dir(const char *dir)
 		    ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0))) {
 			log_err("control socket directory '%s' (mode %04o) is writable by others "
 				"without the sticky bit, so anybody could replace the socket; not "
-				"listening there", buf[0] ? buf : "/", (unsigned)(st.st_mode & 07777));
+				"listening there",
+				buf[0] ? buf : "/", (unsigned)(st.st_mode & 07777));
 			return -EPERM;
 		}
 		if (!buf[0] || !strcmp(buf, "/"))

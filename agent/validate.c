@@ -697,9 +697,11 @@ json_t *vjson_load(struct vctx *v, const char *text, size_t len)
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
 		/* Columns count from 1; jansson says 0 at the end of an empty first line. */
-		verr_at(v, jerr.line < 0 ? 0 : jerr.line,
-			jerr.line > 0 && jerr.column < 1 ? 1 : jerr.column < 0 ? 0 : jerr.column, "$",
-			"%s", jerr.text);
+		int col = jerr.column < 0 ? 0 : jerr.column;
+
+		if (jerr.line > 0 && col < 1)
+			col = 1;
+		verr_at(v, jerr.line < 0 ? 0 : jerr.line, col, "$", "%s", jerr.text);
 		return NULL;
 	}
 	return j;
