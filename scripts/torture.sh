@@ -6,7 +6,7 @@
 # record is durable, before the fault is applied".  Then it recovers, by restarting the agent or
 # by `faultctl recover` with no agent (sometimes killing that recovery halfway and recovering
 # again), and checks that nothing of faultline's is left: no stopped process, stressor worker,
-# cgroup, fill or IO file, journal record, tc filter, BPF program or IFB device, and that the
+# cgroup, fill or IO file, journal record, tc filter, BPF attachment or IFB device, and that the
 # operator's own qdisc is untouched.  A leftover fails the round and prints what was left, the
 # experiment, and where the kill landed.
 #
@@ -36,6 +36,13 @@ rnd() { echo $(($1 + RANDOM % ($2 - $1 + 1))); }
 # nothing recovers it: the control round checks that the checks see it).  Adding a kind to the
 # mix is one more word here plus its gen_K.
 KINDS=(pause cpu memory disk io network)
+# TODO(netem): the network fault's netem engine (IFB devices, a netem qdisc) is not in the mix:
+# the kernel make test runs on has no sch_netem.  Once tests/vm runs the torture in the VM
+# (scripts/vm-test.sh scripts/torture.sh 20), add "netem" to KINDS with
+#   gen_netem() { gen_network "$1"; FAULT=${FAULT/'"engine":"bpf"'/'"engine":"netem","delay":"50ms"'}; }
+#   setup_netem() { [ -n "${VETH:-}" ] || setup_network; }   # and check sch_netem loads
+#   expect_netem() { expect_network; }
+# leftovers_network already looks for IFB devices in the fault's namespace.
 # TORTURE_KINDS="pause cpu" narrows the mix (the sanitizer run, a bisection).
 [ -n "${TORTURE_KINDS:-}" ] && read -ra KINDS <<<"$TORTURE_KINDS"
 
@@ -119,7 +126,9 @@ setup_network() {
 	QDISC_BEFORE=$(innet "$NS1" tc -j qdisc show dev "$VETH")
 	wait_for 5 net_clear || return 1
 }
-net_clear() { innet "$NS2" busybox ping -q -c 1 -W 1 10.213.0.1 >/dev/null 2>&1; }
+net_clear_once() { innet "$NS2" busybox ping -q -c 1 -W 1 10.213.0.1 >/dev/null 2>&1; }
+# A leftover drops every packet (loss 100%), so retrying only forgives a slow machine.
+net_clear() { wait_for 3 net_clear_once; }
 gen_network() {
 	local dirs=(egress ingress both)
 	FAULT='{"name":"'$1'","type":"network","target":{"interface":"'"$VETH"'","netns":{"pid":'$NS1'},"direction":"'${dirs[RANDOM % 3]}'"},"engine":"bpf","loss":100,'$(timing)'}'
@@ -140,10 +149,8 @@ leftovers_network() {
 # What any kind may leave: journal files, workers, cgroups.  Only this round's: other tests
 # (or a colleague's agent) on the same host may have workers and cgroups of their own.  A
 # worker names its agent in its arguments (--parent PID); cgroups are faultline/RUN-FAULT.
-leftovers_common() {
+our_workers() {
 	local d pid c s a id
-	find "$FAULTLINE_STATE_DIR/journal" -type f 2>/dev/null | sed 's/^/journal file /'
-	find "$FAULTLINE_STATE_DIR/runs" -name '*.tmp' 2>/dev/null | sed 's/^/interrupted run record /'
 	for d in /proc/[0-9]*; do
 		pid=${d#/proc/}
 		c=$(cat "$d/comm" 2>/dev/null) || continue
@@ -155,6 +162,15 @@ leftovers_common() {
 			case "$a " in *" --parent $id "*) echo "worker $pid ($c, state $s) of agent $id" ;; esac
 		done
 	done
+}
+no_workers() { [ -z "$(our_workers)" ]; }
+leftovers_common() {
+	local d id
+	find "$FAULTLINE_STATE_DIR/journal" -type f 2>/dev/null | sed 's/^/journal file /'
+	find "$FAULTLINE_STATE_DIR/runs" -name '*.tmp' 2>/dev/null | sed 's/^/interrupted run record /'
+	# SIGKILL (from the agent's death, or recovery) waits for a worker in uninterruptible IO.
+	wait_for 3 no_workers
+	our_workers
 	for id in "${ROUND_RUNS[@]}"; do
 		for d in "$CGROOT"/faultline/"$id"-* "$CGROOT"/*/faultline/"$id"-*; do
 			[ -d "$d" ] && echo "cgroup $d (holds: $(tr '\n' ' ' <"$d/cgroup.procs" 2>/dev/null))"
