@@ -13,6 +13,9 @@
 #   scripts/torture.sh [N]     N rounds (default $TORTURE_N, else 24)
 #   TORTURE_SEED=S             replay a run's random choices (timing still differs)
 #   TORTURE_KINDS="pause io"   only these kinds in the mix (default: all of KINDS below)
+#   TORTURE_ALWAYS="netem"     these kinds of the mix in every round
+#   TORTURE_POINT_OFFSET=K     the crash-point rounds start at the Kth point (default 0), so
+#                              that short runs can cover the later ones
 #   BUILD=DIR                  faultlined and faultctl from DIR (default build)
 #   FAULTLINED=, FAULTCTL=     or name the two binaries (tests/lib.sh)
 #
@@ -35,16 +38,12 @@ rnd() { echo $(($1 + RANDOM % ($2 - $1 + 1))); }
 # line per leftover) and expect_K NAME (a regex that the leftovers of fault NAME match when
 # nothing recovers it: the control round checks that the checks see it).  Adding a kind to the
 # mix is one more word here plus its gen_K.
-KINDS=(pause cpu memory disk io network)
-# TODO(netem): the network fault's netem engine (IFB devices, a netem qdisc) is not in the mix:
-# the kernel make test runs on has no sch_netem.  Once tests/vm runs the torture in the VM
-# (scripts/vm-test.sh scripts/torture.sh 20), add "netem" to KINDS with
-#   gen_netem() { gen_network "$1"; FAULT=${FAULT/'"engine":"bpf"'/'"engine":"netem","delay":"50ms"'}; }
-#   setup_netem() { [ -n "${VETH:-}" ] || setup_network; }   # and check sch_netem loads
-#   expect_netem() { expect_network; }
-# leftovers_network already looks for IFB devices in the fault's namespace.
+KINDS=(pause cpu memory disk io network netem)
 # TORTURE_KINDS="pause cpu" narrows the mix (the sanitizer run, a bisection).
 [ -n "${TORTURE_KINDS:-}" ] && read -ra KINDS <<<"$TORTURE_KINDS"
+# TORTURE_ALWAYS="netem": these kinds of the mix are in every round (the VM run).
+ALWAYS=()
+[ -n "${TORTURE_ALWAYS:-}" ] && read -ra ALWAYS <<<"$TORTURE_ALWAYS"
 
 timing() { printf '"start_after":"%dms","duration":"%dms"' "$(rnd 0 300)" "$(rnd 100 700)"; }
 
@@ -98,53 +97,90 @@ gen_io() {
 expect_io() { echo "file $T/io/\\.faultline-io-[0-9a-f]*-$1-"; }
 leftovers_io() { find "$T/io" -mindepth 1 2>/dev/null | sed 's/^/file /'; }
 
-# network (engine bpf, loss 100%): a veth pair between two network namespaces of our own; the
-# fault is on one end, whose root qdisc is the operator's tbf.  Half the rounds attach with
-# netlink (cls_bpf on clsact, which outlives a killed agent until recovery) rather than tcx
-# (a link that dies with the agent).  bpftool here may not show tcx links, so the traffic says
-# whether anything still drops: a ping across the pair.
+# network (engine bpf) and netem (engine netem), both loss 100%: each kind has a veth pair of
+# its own between two network namespaces of ours (two network faults of one experiment on
+# one interface at overlapping times are refused); the fault is on one end, whose root qdisc
+# is the operator's tbf.  Half the rounds attach with netlink (cls_bpf on clsact, which
+# outlives a killed agent until recovery) rather than tcx (a link that dies with the agent).
+# bpftool here may not show tcx links, so the traffic says whether anything still drops: a
+# ping across the pair.  The netem engine adds an IFB device in the fault's namespace, which
+# leftovers_net looks for.  netem joins the mix only where the kernel has sch_netem: in the VM
+# (tests/vm/torture.sh), not on the host make test runs on.
 innet() { nsenter -t "$1" -n "${@:2}"; }
-setup_network() {
-	local probe
+declare -A NET_NS1=() NET_NS2=() NET_DEV=() NET_QDISC=() NET_NET=()
+NET_KINDS=()
+# setup_net KIND ENGINE SUBNET: the pair for KIND (10.SUBNET.0.1/30 on our end).
+setup_net() {
+	local k=$1 engine=$2 sub=$3 probe ns1 ns2 dev
 	command -v tc >/dev/null && command -v nsenter >/dev/null && command -v unshare >/dev/null || return 1
-	probe='{"version":1,"title":"p","faults":[{"name":"n","type":"network","target":{"interface":"lo"},"engine":"bpf","loss":10,"duration":"1s"}]}'
+	probe='{"version":1,"title":"p","faults":[{"name":"n","type":"network","target":{"interface":"lo"},"engine":"'$engine'","loss":10,"duration":"1s"}]}'
 	"$FAULTCTL" validate - <<<"$probe" >/dev/null 2>&1 || return 1
 	unshare -n sleep 100000 &
-	NS1=$!
-	track "$NS1"
+	ns1=$!
+	track "$ns1"
 	unshare -n sleep 100000 &
-	NS2=$!
-	track "$NS2"
-	wait_for 5 bash -c "[ \"\$(readlink /proc/$NS1/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" || return 1
-	wait_for 5 bash -c "[ \"\$(readlink /proc/$NS2/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" || return 1
-	VETH=flt$((RANDOM % 10000))
-	ip link add "$VETH" type veth peer name "${VETH}p" || return 1
-	ip link set "$VETH" netns "$NS1" && ip link set "${VETH}p" netns "$NS2" || return 1
-	innet "$NS1" ip addr add 10.213.0.1/30 dev "$VETH" && innet "$NS1" ip link set "$VETH" up &&
-		innet "$NS2" ip addr add 10.213.0.2/30 dev "${VETH}p" && innet "$NS2" ip link set "${VETH}p" up || return 1
-	innet "$NS1" tc qdisc add dev "$VETH" root handle 1: tbf rate 100mbit burst 32k latency 50ms || return 1
-	QDISC_BEFORE=$(innet "$NS1" tc -j qdisc show dev "$VETH")
-	wait_for 5 net_clear || return 1
+	ns2=$!
+	track "$ns2"
+	wait_for 5 bash -c "[ \"\$(readlink /proc/$ns1/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" || return 1
+	wait_for 5 bash -c "[ \"\$(readlink /proc/$ns2/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" || return 1
+	dev=flt$((RANDOM % 10000))
+	ip link add "$dev" type veth peer name "${dev}p" || return 1
+	ip link set "$dev" netns "$ns1" && ip link set "${dev}p" netns "$ns2" || return 1
+	innet "$ns1" ip addr add "10.$sub.0.1/30" dev "$dev" && innet "$ns1" ip link set "$dev" up &&
+		innet "$ns2" ip addr add "10.$sub.0.2/30" dev "${dev}p" &&
+		innet "$ns2" ip link set "${dev}p" up || return 1
+	innet "$ns1" tc qdisc add dev "$dev" root handle 1: tbf rate 100mbit burst 32k latency 50ms || return 1
+	NET_NS1[$k]=$ns1 NET_NS2[$k]=$ns2 NET_DEV[$k]=$dev NET_NET[$k]=$sub
+	NET_QDISC[$k]=$(innet "$ns1" tc -j qdisc show dev "$dev")
+	NET_KINDS+=("$k")
+	wait_for 5 net_clear "$k" || return 1
 }
-net_clear_once() { innet "$NS2" busybox ping -q -c 1 -W 1 10.213.0.1 >/dev/null 2>&1; }
+net_clear_once() {
+	innet "${NET_NS2[$1]}" busybox ping -q -c 1 -W 1 "10.${NET_NET[$1]}.0.1" >/dev/null 2>&1
+}
 # A leftover drops every packet (loss 100%), so retrying only forgives a slow machine.
-net_clear() { wait_for 3 net_clear_once; }
-gen_network() {
+net_clear() { wait_for 3 net_clear_once "$1"; }
+# gen_net KIND NAME ENGINE [EXTRA]: a loss 100% fault on KIND's pair.
+gen_net() {
 	local dirs=(egress ingress both)
-	FAULT='{"name":"'$1'","type":"network","target":{"interface":"'"$VETH"'","netns":{"pid":'$NS1'},"direction":"'${dirs[RANDOM % 3]}'"},"engine":"bpf","loss":100,'$(timing)'}'
+	FAULT='{"name":"'$2'","type":"network","target":{"interface":"'"${NET_DEV[$1]}"'","netns":{"pid":'${NET_NS1[$1]}'},"direction":"'${dirs[RANDOM % 3]}'"},"engine":"'$3'","loss":100'${4:+,$4}','$(timing)'}'
 }
-expect_network() { echo "ping across .* fails"; }
-leftovers_network() {
-	local now d
-	now=$(innet "$NS1" tc -j qdisc show dev "$VETH")
-	[ "$now" = "$QDISC_BEFORE" ] || echo "qdiscs of $VETH changed: before $QDISC_BEFORE, now $now"
+leftovers_net() {
+	local k=$1 now d ns1=${NET_NS1[$1]} dev=${NET_DEV[$1]}
+	now=$(innet "$ns1" tc -j qdisc show dev "$dev")
+	[ "$now" = "${NET_QDISC[$k]}" ] || echo "qdiscs of $dev changed: before ${NET_QDISC[$k]}, now $now"
 	for d in ingress egress; do
-		innet "$NS1" tc filter show dev "$VETH" "$d" 2>/dev/null | grep -q . &&
-			echo "tc filter on $VETH $d: $(innet "$NS1" tc filter show dev "$VETH" "$d" | tr '\n' ' ')"
+		innet "$ns1" tc filter show dev "$dev" "$d" 2>/dev/null | grep -q . &&
+			echo "tc filter on $dev $d: $(innet "$ns1" tc filter show dev "$dev" "$d" | tr '\n' ' ')"
 	done
-	innet "$NS1" ip -o link show type ifb 2>/dev/null | sed 's/^/ifb device /'
-	net_clear || echo "ping across $VETH fails: something still drops packets"
+	innet "$ns1" ip -o link show type ifb 2>/dev/null | sed 's/^/ifb device /'
+	net_clear "$k" || echo "ping across $dev fails: something still drops packets"
 }
+# Put KIND's pair back as set up: no clsact, no IFB device, the operator's tbf as root.
+reset_net() {
+	local ns1=${NET_NS1[$1]} dev=${NET_DEV[$1]} ifb
+	innet "$ns1" tc qdisc del dev "$dev" clsact 2>/dev/null
+	innet "$ns1" tc qdisc del dev "$dev" ingress 2>/dev/null
+	innet "$ns1" tc qdisc del dev "$dev" root 2>/dev/null
+	innet "$ns1" tc qdisc add dev "$dev" root handle 1: tbf rate 100mbit burst 32k latency 50ms
+	for ifb in $(innet "$ns1" ip -o link show type ifb 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+		innet "$ns1" ip link del "$ifb"
+	done
+}
+
+setup_network() { setup_net network bpf 213; }
+gen_network() { gen_net network "$1" bpf; }
+expect_network() { echo "ping across ${NET_DEV[network]} fails"; }
+leftovers_network() { leftovers_net network; }
+
+# The netem engine, where the kernel has sch_netem (a namespace of its own tries one).
+setup_netem() {
+	unshare -n tc qdisc add dev lo root netem delay 1ms >/dev/null 2>&1 || return 1
+	setup_net netem netem 214
+}
+gen_netem() { gen_net netem "$1" netem '"delay":"'$(rnd 5 50)'ms"'; }
+expect_netem() { echo "ping across ${NET_DEV[netem]} fails"; }
+leftovers_netem() { leftovers_net netem; }
 
 # What any kind may leave: journal files, workers, cgroups.  Only this round's: other tests
 # (or a colleague's agent) on the same host may have workers and cgroups of their own.  A
@@ -189,7 +225,7 @@ leftovers() {
 
 # Put the host back after a failed round, so that later rounds are judged on their own.
 force_clean() {
-	local d p
+	local d p k
 	FAULTLINE_CRASH_AT= "$FAULTCTL" recover >/dev/null 2>&1
 	for p in "${TARGETS[@]}"; do kill -CONT "$p" 2>/dev/null; done
 	for d in /proc/[0-9]*; do
@@ -207,11 +243,7 @@ force_clean() {
 	done
 	find "$T/fill" "$T/io" -mindepth 1 -delete 2>/dev/null
 	rm -f "$FAULTLINE_STATE_DIR"/journal/*
-	if [ -n "${VETH:-}" ]; then
-		innet "$NS1" tc qdisc del dev "$VETH" clsact 2>/dev/null
-		innet "$NS1" tc qdisc del dev "$VETH" root 2>/dev/null
-		innet "$NS1" tc qdisc add dev "$VETH" root handle 1: tbf rate 100mbit burst 32k latency 50ms
-	fi
+	for k in "${NET_KINDS[@]}"; do reset_net "$k"; done
 }
 
 # ---- set-up -------------------------------------------------------------------------------------
@@ -238,6 +270,8 @@ echo "# mix: ${MIX[*]}"
 POINTS=(journal-write durable-write journal-written apply-mid applied revert revert-mid reverted
 	journal-removed after-phase run-end)
 declare -A fired=() tried=()
+POINT_OFFSET=${TORTURE_POINT_OFFSET:-0}
+[[ $POINT_OFFSET =~ ^[0-9]+$ ]] || { not_ok "TORTURE_POINT_OFFSET=$POINT_OFFSET: not a number"; t_finish; exit 1; }
 ROUND_AGENTS=() ROUND_RUNS=()
 kills_random=0 recover_restart=0 recover_ctl=0 recover_killed=0 refused=0
 
@@ -312,27 +346,33 @@ for ((i = 1; i <= ROUNDS; i++)); do
 	rm -f "$T"/round-*.log
 	ROUND_AGENTS=()
 	ROUND_RUNS=()
-	# The experiment: 1 to 3 kinds from the mix, maybe a probe (so that there is an after phase).
+	# The experiment: 1 to 3 kinds from the mix (the TORTURE_ALWAYS ones first; crash-point
+	# rounds always pause something, as pause reaches every point), maybe a probe (so that
+	# there is an after phase).
 	chosen=()
 	faults=()
-	nk=$(rnd 1 $((${#MIX[@]} < 3 ? ${#MIX[@]} : 3)))
 	pool=("${MIX[@]}")
-	for ((k = 0; k < nk; k++)); do
+	want=()
+	for k in "${ALWAYS[@]}"; do [[ " ${MIX[*]} " = *" $k "* ]] && want+=("$k"); done
+	((i % 2 == 0)) && [[ " ${MIX[*]} " = *" pause "* ]] && want+=(pause)
+	nk=$(rnd 1 $((${#MIX[@]} < 3 ? ${#MIX[@]} : 3)))
+	for ((k = 0; k < nk || k < ${#want[@]}; k++)); do
+		[ ${#pool[@]} -gt 0 ] || break
 		j=$((RANDOM % ${#pool[@]}))
-		# Crash-point rounds always pause something: it reaches every point.
-		if ((k == 0 && i % 2 == 0)); then
-			for ((j = 0; j < ${#pool[@]}; j++)); do [ "${pool[j]}" = pause ] && break; done
-			((j < ${#pool[@]})) || j=$((RANDOM % ${#pool[@]}))
+		if ((k < ${#want[@]})); then
+			for ((j = 0; j < ${#pool[@]}; j++)); do [ "${pool[j]}" = "${want[k]}" ] && break; done
+			((j < ${#pool[@]})) || continue # named twice
 		fi
 		chosen+=("${pool[j]}")
 		"gen_${pool[j]}" "f$k"
 		faults+=("$FAULT")
 		pool=("${pool[@]:0:j}" "${pool[@]:j+1}")
 	done
+	nk=${#chosen[@]}
 	# Even rounds: the next crash point in turn (so a short run still covers them all).
 	crash= where= point=
 	if ((i % 2 == 0)); then
-		point=${POINTS[(i / 2 - 1) % ${#POINTS[@]}]}
+		point=${POINTS[(i / 2 - 1 + POINT_OFFSET) % ${#POINTS[@]}]}
 		hit=1
 		((RANDOM % 3 == 0)) && hit=$(rnd 1 "$nk")
 		crash=$point:$hit
@@ -411,7 +451,7 @@ for ((i = 1; i <= ROUNDS; i++)); do
 		out=$(leftovers)
 	fi
 	kinds="${chosen[*]}${probe:+ + probe}"
-	[[ " ${chosen[*]} " = *" network "* ]] && kinds+=", $ATTACH"
+	[[ " ${chosen[*]} " = *" network "* || " ${chosen[*]} " = *" netem "* ]] && kinds+=", $ATTACH"
 	if [ -z "$out" ] && [ ! -s "$T/round-bad.log" ]; then
 		ok "round $i [$kinds]: $where; $how: nothing left"
 	else

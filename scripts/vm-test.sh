@@ -227,6 +227,11 @@ $bb mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 $bb mkdir -p /dev/pts /dev/shm
 $bb mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 $bb mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+# What udev would make: bash process substitution and "-" for stdin need them.
+$bb ln -sf /proc/self/fd /dev/fd
+$bb ln -sf /proc/self/fd/0 /dev/stdin
+$bb ln -sf /proc/self/fd/1 /dev/stdout
+$bb ln -sf /proc/self/fd/2 /dev/stderr
 $bb mkdir -p /run/lock /run/netns "/lib/modules/$KVER"
 $bb mount --bind "$KMOD" "/lib/modules/$KVER"
 if [ ! -x /sbin/modprobe ]; then

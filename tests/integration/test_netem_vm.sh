@@ -40,4 +40,5 @@ vm_run() {
 
 vm_run "vm netem" tests/vm/netem.sh
 vm_run "vm bpf" tests/vm/bpf.sh
+vm_run "vm torture" tests/vm/torture.sh
 t_finish
