@@ -8,6 +8,8 @@
 #   make man        the man pages, build/man/*.[158], from man/*.scd (scdoc)
 #   make torture    N=200: the crash torture (scripts/torture.sh); make test runs a short one
 #   make soak       SOAK_N=1000: that many experiments in a row (tests/integration/test_soak.sh)
+#   make bench      faultline against the peers' mechanisms (bench/run.sh, docs/benchmarks.md);
+#                   BENCH="latency abort" runs only those sections
 #   V=1             show full commands
 
 .DELETE_ON_ERROR:
@@ -72,6 +74,7 @@ CTL_SRCS  := $(wildcard ctl/*.c)
 BPF_SRCS  := $(wildcard agent/bpf/*.bpf.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HELP_SRCS := $(wildcard tests/helpers/*.c)
+BENCH_SRCS:= $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -81,6 +84,7 @@ BPF_OBJS  := $(patsubst agent/bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst agent/bpf/%.bpf.c,$(B)/%.skel.h,$(BPF_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 HELP_BINS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELP_SRCS))
+BENCH_BINS:= $(patsubst bench/%.c,$(B)/bench-bin/%,$(BENCH_SRCS))
 
 # The same library and unit tests, built again with ASan+UBSan.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -99,7 +103,7 @@ FUZZ_OBJS := $(call obj,fuzzo,$(LIB_SRCS))
 FUZZ_TIME ?= 300
 
 .PHONY: all deps test unit-test integration-test demo install uninstall clean bpf fuzz fuzz-build \
-	man FORCE torture soak
+	man FORCE torture soak bench
 all: $(B)/faultlined $(B)/faultctl
 
 deps:
@@ -196,7 +200,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all tests-build man
 	$(Q)./tests/run.sh
 
-tests-build: $(UNIT_BINS) $(SAN_BINS) $(SAN_PROGS) $(HELP_BINS) $(FUZZ_BINS)
+tests-build: $(UNIT_BINS) $(SAN_BINS) $(SAN_PROGS) $(HELP_BINS) $(FUZZ_BINS) $(BENCH_BINS)
 
 unit-test: all tests-build
 	$(Q)./tests/run.sh unit
@@ -212,6 +216,18 @@ N ?= 200
 torture: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./scripts/torture.sh $(N)
+
+# The benchmark's own programs link the agent's library (make test builds them too, so that
+# they keep compiling).
+$(B)/bench-bin/%: $(B)/o/bench/%.o $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+BENCH ?=
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(HELP_BINS) $(BENCH_BINS)
+	$(Q)./bench/run.sh $(BENCH)
 
 SOAK_N ?= 1000
 soak: deps

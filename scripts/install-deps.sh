@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config make gcc clang llvm bpftool libbpf-dev libelf-d
 libnl-3-dev libnl-route-3-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
 iproute2 procps util-linux busybox-static curl qemu-system-x86 passwd cpio kmod xz-utils
 libxml2-utils chromium python3-pil bsdutils python3-jsonschema e2fsprogs
-scdoc man-db systemd python3-prometheus-client zsh valgrind"
+scdoc man-db systemd python3-prometheus-client zsh valgrind
+stress-ng"
 
 missing=""
 for p in $PKGS; do
