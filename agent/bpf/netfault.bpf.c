@@ -13,7 +13,15 @@
  *
  * Only helpers and context fields that Linux 6.1 has are used: the same object must load on
  * Debian 12's kernel.
+ *
+ * The program reads only wire formats (Ethernet, IPv4, IPv6, TCP, UDP headers) and the uapi
+ * __sk_buff, whose layouts no kernel changes: none of them needs a CO-RE relocation.  Without
+ * the preserve_access_index that vmlinux.h puts on every struct, the object carries no
+ * relocation, so libbpf does not read and parse the kernel's BTF (about 6 MB) on every load:
+ * that parse was most of the time a network fault took to apply.  Any future access to a
+ * kernel-internal struct must use BPF_CORE_READ() (bpf_core_read.h) explicitly.
  */
+#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
