@@ -68,6 +68,10 @@ struct fault_ops {
 	int (*revert)(struct fault *f, char *err, size_t errlen);
 	/* Revert from a journal record alone.  Idempotent. */
 	int (*recover)(const json_t *undo, char *err, size_t errlen);
+	/* Optional: drop what plan() prepared for apply (such as a loaded, unattached program)
+	 * once the fault will not be applied: its run ended, or never started.  Leaves an
+	 * applied, unreverted fault alone. */
+	void (*release)(struct fault *f);
 	/* Live state: targets, counters. */
 	json_t *(*status)(const struct fault *f);
 	void (*free)(struct fault *f);

@@ -1050,6 +1050,9 @@ static void finish(struct run *r)
 		fr->start_timer = fr->end_timer = fr->tick_timer = NULL;
 		if (fr->f->state == FAULT_PENDING)
 			fr->f->state = FAULT_SKIPPED;
+		/* The record stays in memory for status; what plan prepared need not. */
+		if (fr->f->ops->release)
+			fr->f->ops->release(fr->f);
 	}
 	loop_timer_free(r->phase_timer);
 	r->phase_timer = NULL;

@@ -100,13 +100,20 @@ leftovers_io() { find "$T/io" -mindepth 1 2>/dev/null | sed 's/^/file /'; }
 # network (engine bpf) and netem (engine netem), both loss 100%: each kind has a veth pair of
 # its own between two network namespaces of ours (two network faults of one experiment on
 # one interface at overlapping times are refused); the fault is on one end, whose root qdisc
-# is the operator's tbf.  Half the rounds attach with netlink (cls_bpf on clsact, which
-# outlives a killed agent until recovery) rather than tcx (a link that dies with the agent).
+# is the operator's tbf.  The bpf engine attaches with netlink (cls_bpf on clsact, the
+# default, which outlives a killed agent until recovery) or, in half the rounds where the
+# kernel has tcx, through a tcx link (FAULTLINE_TC_ATTACH=tcx; it dies with the agent).
 # bpftool here may not show tcx links, so the traffic says whether anything still drops: a
 # ping across the pair.  The netem engine adds an IFB device in the fault's namespace, which
 # leftovers_net looks for.  netem joins the mix only where the kernel has sch_netem: in the VM
 # (tests/vm/torture.sh), not on the host make test runs on.
 innet() { nsenter -t "$1" -n "${@:2}"; }
+# tcx links came with Linux 6.6.
+kv=$(uname -r)
+HAVE_TCX=
+if [ "${kv%%.*}" -gt 6 ] || { [ "${kv%%.*}" -eq 6 ] && [ "$(cut -d. -f2 <<<"$kv")" -ge 6 ]; }; then
+	HAVE_TCX=1
+fi
 declare -A NET_NS1=() NET_NS2=() NET_DEV=() NET_QDISC=() NET_NET=()
 NET_KINDS=()
 # setup_net KIND ENGINE SUBNET: the pair for KIND (10.SUBNET.0.1/30 on our end).
@@ -280,7 +287,7 @@ kills_random=0 recover_restart=0 recover_ctl=0 recover_killed=0 refused=0
 # Disowned, so that bash does not report every SIGKILL; it still reaps the agent.
 up_or_gone() { is_gone "$AGENT_PID" || "$FAULTCTL" list >/dev/null 2>&1; }
 start_agent_crash() {
-	FAULTLINE_CRASH_AT=$1 FAULTLINE_TC_ATTACH=${ATTACH:-auto} "$FAULTLINED" --log-level debug \
+	FAULTLINE_CRASH_AT=$1 FAULTLINE_TC_ATTACH=${ATTACH:-netlink} "$FAULTLINED" --log-level debug \
 		>"$2" 2>&1 &
 	AGENT_PID=$!
 	disown "$AGENT_PID"
@@ -377,8 +384,8 @@ for ((i = 1; i <= ROUNDS; i++)); do
 		((RANDOM % 3 == 0)) && hit=$(rnd 1 "$nk")
 		crash=$point:$hit
 	fi
-	ATTACH=auto
-	((RANDOM % 2)) && ATTACH=netlink
+	ATTACH=netlink
+	((RANDOM % 2)) && [ -n "$HAVE_TCX" ] && ATTACH=tcx
 	probe=
 	if ((RANDOM % 2 == 0)) || [ "$point" = after-phase ]; then
 		probe='"hypothesis":{"probes":[{"name":"alive","type":"process","target":{"cmdline":"^fl-tort-probe "},"interval":"50ms"}],"after":{"within":"2s","duration":"100ms"}},'

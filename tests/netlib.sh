@@ -113,7 +113,20 @@ measure() {
 }
 tcp_ok() { ip netns exec "$A" "$NT" connect "$1" "$2" "${3:-1000}"; }
 
-# What faultline may have created: qdiscs, filters, IFB devices, programs, tcx links.
+# What faultline may have created: qdiscs, filters, IFB devices, programs, tcx links.  Only
+# ours: the namespaces' own devices, and the BPF programs and links the running agent holds
+# (its /proc fdinfo).  A program nobody holds and nothing attaches is gone, and a tcx link
+# dies with the process that holds it, so nothing escapes these lists; another agent on the
+# same host (a colleague's test, a benchmark) does not show up in them.
+agent_bpf() {
+	local f
+	[ -n "${AGENT_PID:-}" ] && [ -d "/proc/$AGENT_PID" ] || return 0
+	for f in /proc/"$AGENT_PID"/fdinfo/*; do
+		awk '/^prog_id:/ { p = $2 } /^link_id:/ { l = $2 } /^link_type:/ { t = $2 }
+			END { if (l != "") print "agent holds link " l " (" t ")"
+			      else if (p != "") print "agent holds program " p }' "$f" 2>/dev/null
+	done | sort
+}
 leftovers() {
 	local ns d
 	for ns in "$A" "$B"; do
@@ -126,10 +139,8 @@ leftovers() {
 		done
 		ip -n "$ns" -o link show type ifb
 	done
-	echo "== programs"
-	bpftool prog show 2>/dev/null | grep -E 'name fl_(egress|ingress)'
-	echo "== tcx links"
-	bpftool link show 2>/dev/null | grep -iE 'tcx|type 11'
+	echo "== programs and links"
+	agent_bpf
 }
 # no_leftovers FILE: what leftovers lists now is what FILE holds (no process substitution:
 # the VM has no /dev/fd).

@@ -30,7 +30,13 @@ else
 fi
 
 leftovers >"$T/leftovers.before"
-start_agent || { not_ok "start faultlined"; t_finish; exit 1; }
+# The first part attaches through tcx where the kernel has it (FAULTLINE_TC_ATTACH=tcx);
+# the default, cls_bpf over netlink, is checked by the corruption part below.
+if [ -n "$HAVE_TCX" ]; then
+	FAULTLINE_TC_ATTACH=tcx start_agent || { not_ok "start faultlined"; t_finish; exit 1; }
+else
+	start_agent || { not_ok "start faultlined"; t_finish; exit 1; }
+fi
 
 # ---- baseline: the veth pair itself loses nothing ------------------------------------------
 measure "$B4" "$P1" "$B4" "$P2"
@@ -63,7 +69,8 @@ m=$(counter "$ID" egress matched) d=$(counter "$ID" egress dropped)
 check "loss: counters live in status (matched $m, dropped $d)" \
 	[ "$m" -eq "$N" -a "$d" -eq $((N - $(field s1 unique))) ]
 if [ -n "$HAVE_TCX" ]; then
-	check "loss: attached through a tcx link" bash -c "bpftool link show | grep -qiE 'tcx|type 11'"
+	has_tcx_link() { agent_bpf | grep -q '(tcx)'; }
+	check "loss: attached through a tcx link" has_tcx_link
 else
 	check "loss: no tcx before Linux 6.6: attached through clsact" \
 		bash -c "tc -n $A filter show dev $VA egress | grep -q faultline:"
@@ -127,13 +134,13 @@ check "protocol tcp: UDP untouched" [ "$(lost_bp s1)" -eq 0 ]
 check "protocol tcp (netns by pid): TCP cut" bash -c "! ip netns exec $A $NT connect $B4 2222 500"
 finish "$ID"
 
-# ---- corruption on ingress, through clsact + cls_bpf (the netlink path) --------------------
+# ---- corruption on ingress, through clsact + cls_bpf (the default: the netlink path) -------
 stop_agent
-FAULTLINE_TC_ATTACH=netlink start_agent || not_ok "restart faultlined (netlink)"
+start_agent || not_ok "restart faultlined (default attachment)"
 f=$(netexp corrupt '{"interface":"'"$VB"'","netns":"'"$B"'","direction":"ingress","protocol":"udp",
  "source_ports":['"$P1"']}' '"corrupt":30'"$BPF")
 start "$f" || not_ok "corrupt: fault did not become active"
-check "corrupt: attached as cls_bpf on clsact ingress" \
+check "corrupt: attached as cls_bpf on clsact ingress (the default)" \
 	bash -c "tc -n $B filter show dev $VB ingress | grep -q 'faultline:'"
 measure "$B4" "$P1" "$B4" "$P2" 200
 c1=$(corrupt_bp s1) c2=$(corrupt_bp s2)
