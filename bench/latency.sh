@@ -25,6 +25,7 @@ which adds no process of its own."
 
 NS=fl-bench-$$
 ip netns add "$NS" || exit 1
+echo "# namespace $NS" >&2
 on_exit "ip netns del $NS"
 ip -n "$NS" link add flb0 type veth peer name flb1 || exit 1
 ip -n "$NS" link set flb0 up && ip -n "$NS" link set flb1 up || exit 1
