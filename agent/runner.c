@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,8 @@ struct run {
 	json_t *claims;
 	json_t *events;
 	uint64_t events_dropped;
+	/* The record, events and all, is durable in runs/ID.json: the events left memory. */
+	bool record_on_disk;
 	int tripped_rule;
 	uint64_t *rule_evals;	  /* evaluations per rule */
 	uint64_t breach_to_clean; /* ns, when a rule tripped */
@@ -1005,6 +1008,11 @@ json_t *run_json(const struct run *r)
 	return o;
 }
 
+bool run_record_on_disk(const struct run *r)
+{
+	return r->record_on_disk;
+}
+
 json_t *run_record(const struct run *r)
 {
 	json_t *rec = run_json(r);
@@ -1035,6 +1043,8 @@ static void save_record(struct run *r)
 	ret = write_file_durable(path, text, strlen(text), 0600);
 	if (ret < 0)
 		log_warn("run %s: cannot save the run record '%s': %s", r->id, path, strerror(-ret));
+	else if (r->phase == PH_DONE)
+		r->record_on_disk = true;
 	free(text);
 }
 
@@ -1074,6 +1084,16 @@ static void finish(struct run *r)
 		  json_pack("{s:s, s:s}", "verdict", verdict_names[r->verdict], "reason",
 			    r->reason ? r->reason : ""),
 		  save_record);
+	/*
+	 * A finished run stays in memory for status (RUN_KEEP_FINISHED of them), but its events
+	 * (up to RUN_MAX_EVENTS, about 2 KB each with probe samples) are read back from the
+	 * record file when asked for: the agent's memory does not grow with the samples of
+	 * runs that are over.  Where the record could not be saved they stay.
+	 */
+	if (r->record_on_disk) {
+		json_array_clear(r->events);
+		malloc_trim(0);
+	}
 }
 
 /* ---- runner ------------------------------------------------------------------------------- */

@@ -338,34 +338,45 @@ static void req_status(struct client *c, const struct proto_req *req)
 		send_ok(c, json_pack("{s:[o]}", "runs", run_json(r)));
 }
 
-/* A run's full record: from memory, or from the state dir once the agent forgot it. */
-static void req_record(struct client *c, const struct proto_req *req)
+/*
+ * A run's record from the state dir: runs the agent forgot, and finished runs, whose events
+ * are kept only there.  NULL, with the error sent, when it cannot be read.
+ */
+static json_t *record_from_disk(struct client *c, const char *id)
 {
 	char path[PATH_MAX], *text = NULL;
 	json_error_t jerr;
-	struct run *r;
 	json_t *rec;
 	int ret;
 
-	r = runner_find(c->s->rn, req->run);
-	if (r) {
-		send_ok(c, json_pack("{s:o}", "record", run_record(r)));
-		return;
-	}
 	/* The id is hex (checked by the parser), so the path stays inside runs/. */
-	snprintf(path, sizeof(path), "%s/runs/%s.json", journal_state_dir(c->s->j), req->run);
+	snprintf(path, sizeof(path), "%s/runs/%s.json", journal_state_dir(c->s->j), id);
 	ret = read_file(path, 64 * 1024 * 1024, &text, NULL);
 	if (ret < 0) {
-		send_err(c, "not_found", "no run '%s'", req->run);
-		return;
+		send_err(c, "not_found", "no run '%s'", id);
+		return NULL;
 	}
 	rec = json_loads(text, 0, &jerr);
 	free(text);
-	if (!rec) {
+	if (!rec)
 		send_err(c, "internal", "run record '%s' is corrupt: %s", path, jerr.text);
+	return rec;
+}
+
+/* A run's full record: from memory while it runs, else from the state dir. */
+static void req_record(struct client *c, const struct proto_req *req)
+{
+	struct run *r;
+	json_t *rec;
+
+	r = runner_find(c->s->rn, req->run);
+	if (r && !run_record_on_disk(r)) {
+		send_ok(c, json_pack("{s:o}", "record", run_record(r)));
 		return;
 	}
-	send_ok(c, json_pack("{s:o}", "record", rec));
+	rec = record_from_disk(c, req->run);
+	if (rec)
+		send_ok(c, json_pack("{s:o}", "record", rec));
 }
 
 static void req_list(struct client *c, const struct proto_req *req)
@@ -376,18 +387,28 @@ static void req_list(struct client *c, const struct proto_req *req)
 static void req_events(struct client *c, const struct proto_req *req)
 {
 	struct run *r = find_run(c, req->run);
+	json_t *rec = NULL, *events, *ev;
 	size_t i;
-	json_t *ev;
 
 	if (!r)
 		return;
+	events = run_events(r);
+	if (run_record_on_disk(r)) {
+		rec = record_from_disk(c, req->run);
+		if (!rec)
+			return;
+		events = json_object_get(rec, "events");
+	}
 	send_ok(c, NULL);
 	/* Replay what happened so far, then stream; the run's "end" closes the stream. */
-	json_array_foreach(run_events(r), i, ev) {
+	json_array_foreach(events, i, ev) {
 		if (c->dropped)
-			return; /* it does not read: stop building what it would not take */
+			break; /* it does not read: stop building what it would not take */
 		client_send(c, json_pack("{s:O}", "event", ev));
 	}
+	json_decref(rec);
+	if (c->dropped)
+		return;
 	if (run_finished(r)) {
 		c->closing = true;
 		return;
