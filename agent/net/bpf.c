@@ -154,7 +154,7 @@ int netbpf_load(const struct nf_config *cfg, const struct net_cidrs *const addr[
 	n6 = count_family(addr, 6);
 	for (int s = 0; s < NF_SET_MAX; s++)
 		np += ports[s] ? ports[s]->n : 0;
-	/* Exactly as large as needed: the cost per packet does not depend on it anyway. */
+	/* Exactly as large as needed: a map's size does not change the cost of a lookup. */
 	if (bpf_map__set_max_entries(b->skel->maps.addr4, n4 ? (__u32)n4 : 1) < 0 ||
 	    bpf_map__set_max_entries(b->skel->maps.addr6, n6 ? (__u32)n6 : 1) < 0 ||
 	    bpf_map__set_max_entries(b->skel->maps.ports, np ? (__u32)np : 1) < 0) {
