@@ -47,9 +47,12 @@ Q := @
 msg = @printf '  %-8s %s\n' $(1) $(2);
 endif
 
-PKGS      := libnl-3.0 libnl-route-3.0 libbpf jansson libcurl zlib
+# libcurl: headers only.  It is dlopen()ed on first use (agent/probes/curl_api.c), so that
+# neither the agent nor faultctl maps its dependency chain unless an http probe needs it.
+LINK_PKGS := libnl-3.0 libnl-route-3.0 libbpf jansson zlib
+PKGS      := $(LINK_PKGS) libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null)
 
 WARN      := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
              -Wno-unused-parameter -Wno-format-truncation

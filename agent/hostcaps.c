@@ -14,11 +14,23 @@
 #include <zlib.h>
 
 #include "hostcaps.h"
+#include "probes/curl_api.h"
 #include "util.h"
+
+/* libcurl is loaded on first use (curl_api.h): this loads it, to report what probes would get. */
+static const char *libcurl_version(void)
+{
+	const curl_version_info_data *cv;
+	char err[256];
+
+	if (curl_api_load(err, sizeof(err)) < 0)
+		return "unavailable";
+	cv = lcurl->version_info(CURLVERSION_NOW);
+	return cv && cv->version ? cv->version : "?";
+}
 
 json_t *hostcaps_libraries(void)
 {
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 	const char *bpf = libbpf_version_string();
 	char nl[32];
 
@@ -26,8 +38,8 @@ json_t *hostcaps_libraries(void)
 	if (bpf && *bpf == 'v')
 		bpf++;
 	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "libbpf", bpf ? bpf : "?", "libnl", nl,
-			 "jansson", jansson_version_str(), "libcurl",
-			 cv && cv->version ? cv->version : "?", "zlib", zlibVersion());
+			 "jansson", jansson_version_str(), "libcurl", libcurl_version(), "zlib",
+			 zlibVersion());
 }
 
 static json_t *feature(int available, const char *fmt, ...) PRINTF(2, 3);

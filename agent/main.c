@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "probe.h"
+#include "probes/curl_api.h"
 #include "proto.h"
 #include "runner.h"
 #include "server.h"
@@ -261,9 +262,10 @@ int main(int argc, char **argv)
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		goto out;
 	}
+	/* Only hands the loop over: libcurl is loaded when a probe first needs it. */
 	r = probe_http_global_init(a.loop);
 	if (r < 0) {
-		log_err("cannot initialise libcurl: %s", strerror(-r));
+		log_err("cannot set up the http probes: %s", strerror(-r));
 		goto out;
 	}
 	a.srv = server_new(a.loop, &scfg, &r);
@@ -311,6 +313,8 @@ out:
 	runner_free(a.rn);
 	server_free(a.srv);
 	probe_http_global_fini();
+	/* curl_global_cleanup(), if a probe (or a version request) loaded libcurl. */
+	curl_api_fini();
 	loop_free(a.loop);
 	json_decref(report);
 	journal_close(j);

@@ -4,6 +4,10 @@
  * multi handle, driven by the loop with the multi socket API (curl tells us which fds and
  * which timeout to watch; the loop tells curl what happened).  No threads of ours, no blocking
  * calls.  CURLcode and CURLMcode never leave this file.
+ *
+ * libcurl is not linked but loaded (curl_api.h) by the first probe that needs it: parse()
+ * validates the URL with curl's own parser, so an agent whose experiments have no http or
+ * prometheus probe never maps it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +17,8 @@
 #include <sys/epoll.h>
 #include <curl/curl.h>
 
+#include "curl_api.h"
+#include "log.h"
 #include "loop.h"
 #include "probe.h"
 #include "units.h"
@@ -36,7 +42,8 @@ struct http_priv {
 	char *host;
 	const char *method; /* one of methods[] */
 	char *body;	    /* NULL: no request body */
-	struct curl_slist *headers;
+	char **hdr_lines;   /* "Name: value", made into headers by the first start() */
+	size_t nhdr_lines;
 	int *status; /* NULL: any 2xx or 3xx */
 	size_t nstatus;
 	char *body_contains;
@@ -47,6 +54,7 @@ struct http_priv {
 
 	/* The sample in flight. */
 	CURL *easy; /* made at the first start(), reused afterwards */
+	struct curl_slist *headers;
 	bool inflight;
 	probe_done_cb done;
 	void *data;
@@ -65,10 +73,9 @@ struct csock {
 };
 
 static struct {
-	struct loop *loop;
-	CURLM *multi;
+	struct loop *loop; /* from probe_http_global_init() */
+	CURLM *multi;	   /* made, with timer, when the first sample starts */
 	struct loop_timer *timer;
-	bool curl_inited;
 	struct http_priv *inflight;
 	struct csock *socks;
 } g;
@@ -131,7 +138,7 @@ static void drain(void)
 	for (;;) {
 		struct http_priv *hp = NULL;
 		int left;
-		CURLMsg *m = curl_multi_info_read(g.multi, &left);
+		CURLMsg *m = lcurl->multi_info_read(g.multi, &left);
 		CURLcode rc;
 
 		if (!m)
@@ -140,7 +147,7 @@ static void drain(void)
 			continue;
 		/* m dies with curl_multi_remove_handle(): copy what we need first. */
 		rc = m->data.result;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&hp);
+		lcurl->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&hp);
 		if (hp && hp->inflight)
 			complete(hp, rc);
 	}
@@ -164,7 +171,7 @@ static void on_io(struct loop_io *io, uint32_t events, void *data)
 	if (events & EPOLLERR)
 		bits |= CURL_CSELECT_ERR;
 	/* cs may be freed by the action (CURL_POLL_REMOVE): not touched below. */
-	curl_multi_socket_action(g.multi, loop_io_fd(io), bits, &running);
+	lcurl->multi_socket_action(g.multi, loop_io_fd(io), bits, &running);
 	drain();
 }
 
@@ -172,7 +179,7 @@ static void on_timer(struct loop_timer *t, void *data)
 {
 	int running;
 
-	curl_multi_socket_action(g.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	lcurl->multi_socket_action(g.multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	drain();
 }
 
@@ -223,7 +230,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 	if (g.socks)
 		g.socks->prev = cs;
 	g.socks = cs;
-	curl_multi_assign(g.multi, s, cs);
+	lcurl->multi_assign(g.multi, s, cs);
 	return 0;
 }
 
@@ -241,42 +248,61 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 	return r < 0 ? -1 : 0;
 }
 
-int probe_http_global_init(struct loop *l)
+static void multi_close(void)
 {
-	CURLcode rc;
+	if (g.multi)
+		lcurl->multi_cleanup(g.multi);
+	g.multi = NULL;
+	while (g.socks)
+		csock_free(g.socks);
+	loop_timer_free(g.timer);
+	g.timer = NULL;
+}
+
+/* The multi handle, on first need: an agent without http probes neither loads nor sets up curl. */
+static int multi_open(void)
+{
+	char err[256];
 	int r;
 
-	if (!l)
-		return -EINVAL;
 	if (g.multi)
-		return g.loop == l ? 0 : -EBUSY;
-	if (!g.curl_inited) {
-		rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-		if (rc != CURLE_OK)
-			return -curl_errno(rc);
-		g.curl_inited = true;
+		return 0;
+	/* parse() loaded libcurl already, unless curl_api_fini() ran since. */
+	r = curl_api_load(err, sizeof(err));
+	if (r < 0) {
+		log_debug("%s", err);
+		goto out;
 	}
-	g.loop = l;
-	g.timer = loop_timer_new(l, on_timer, NULL);
+	g.timer = loop_timer_new(g.loop, on_timer, NULL);
 	if (!g.timer) {
 		r = errno ? -errno : -ENOMEM;
 		goto out;
 	}
-	g.multi = curl_multi_init();
+	g.multi = lcurl->multi_init();
 	if (!g.multi) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if (curl_multi_setopt(g.multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
-	    curl_multi_setopt(g.multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK) {
+	if (lcurl->multi_setopt(g.multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
+	    lcurl->multi_setopt(g.multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK) {
 		r = -EOPNOTSUPP;
 		goto out;
 	}
 	r = 0;
 out:
 	if (r < 0)
-		probe_http_global_fini();
+		multi_close();
 	return r;
+}
+
+int probe_http_global_init(struct loop *l)
+{
+	if (!l)
+		return -EINVAL;
+	if (g.loop)
+		return g.loop == l ? 0 : -EBUSY;
+	g.loop = l;
+	return 0;
 }
 
 static void detach(struct http_priv *hp);
@@ -286,17 +312,8 @@ void probe_http_global_fini(void)
 	/* Requests still in flight are abandoned: their done() is never called. */
 	while (g.inflight)
 		detach(g.inflight);
-	if (g.multi)
-		curl_multi_cleanup(g.multi);
-	g.multi = NULL;
-	while (g.socks)
-		csock_free(g.socks);
-	loop_timer_free(g.timer);
-	g.timer = NULL;
+	multi_close();
 	g.loop = NULL;
-	if (g.curl_inited)
-		curl_global_cleanup();
-	g.curl_inited = false;
 }
 
 /* ---- one sample ------------------------------------------------------------------------ */
@@ -304,7 +321,7 @@ void probe_http_global_fini(void)
 static void detach(struct http_priv *hp)
 {
 	if (g.multi)
-		curl_multi_remove_handle(g.multi, hp->easy);
+		lcurl->multi_remove_handle(g.multi, hp->easy);
 	if (hp->prev)
 		hp->prev->next = hp->next;
 	else
@@ -349,7 +366,7 @@ static void transport_reason(struct http_priv *hp, CURLcode rc, char *buf, size_
 	char tmp[CURL_ERROR_SIZE + 32];
 	long oserr = 0;
 
-	curl_easy_getinfo(hp->easy, CURLINFO_OS_ERRNO, &oserr);
+	lcurl->easy_getinfo(hp->easy, CURLINFO_OS_ERRNO, &oserr);
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		fmt_duration(hp->p->timeout ? hp->p->timeout : HTTP_DEFAULT_TIMEOUT, tmp,
@@ -385,7 +402,7 @@ static void transport_reason(struct http_priv *hp, CURLcode rc, char *buf, size_
 	default:
 		break;
 	}
-	snprintf(tmp, sizeof(tmp), "%s", hp->errbuf[0] ? hp->errbuf : curl_easy_strerror(rc));
+	snprintf(tmp, sizeof(tmp), "%s", hp->errbuf[0] ? hp->errbuf : lcurl->easy_strerror(rc));
 	decap(tmp);
 	snprintf(buf, len, "%s", tmp);
 }
@@ -444,8 +461,8 @@ static void complete(struct http_priv *hp, CURLcode rc)
 	curl_off_t us = 0;
 	long code = 0;
 
-	curl_easy_getinfo(hp->easy, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(hp->easy, CURLINFO_TOTAL_TIME_T, &us);
+	lcurl->easy_getinfo(hp->easy, CURLINFO_RESPONSE_CODE, &code);
+	lcurl->easy_getinfo(hp->easy, CURLINFO_TOTAL_TIME_T, &us);
 	s.status = (int)code;
 	s.latency = us > 0 ? (uint64_t)us * NSEC_PER_USEC : 0;
 	if (rc != CURLE_OK)
@@ -462,7 +479,8 @@ static void complete(struct http_priv *hp, CURLcode rc)
 
 static int setup_easy(struct http_priv *hp)
 {
-	CURL *e = curl_easy_init();
+	CURL *e = lcurl->easy_init();
+	struct curl_slist *list = NULL, *l;
 	CURLcode rc = CURLE_OK;
 	bool post;
 	int r;
@@ -470,6 +488,19 @@ static int setup_easy(struct http_priv *hp)
 	if (!e) {
 		r = -ENOMEM;
 		goto out;
+	}
+	/* Kept as long as the easy handle, which points at it (and across a failed setup). */
+	if (!hp->headers) {
+		for (size_t i = 0; i < hp->nhdr_lines; i++) {
+			l = lcurl->slist_append(list, hp->hdr_lines[i]);
+			if (!l) {
+				r = -ENOMEM;
+				goto out;
+			}
+			list = l;
+		}
+		hp->headers = list;
+		list = NULL;
 	}
 	if ((hp->body_contains || hp->ext.judge) && !hp->resp) {
 		hp->resp = malloc(HTTP_BODY_MAX);
@@ -481,7 +512,7 @@ static int setup_easy(struct http_priv *hp)
 #define SET(opt, val)                                         \
 	do {                                                  \
 		if (rc == CURLE_OK)                           \
-			rc = curl_easy_setopt(e, opt, val);   \
+			rc = lcurl->easy_setopt(e, opt, val); \
 	} while (0)
 	SET(CURLOPT_URL, hp->url);
 	SET(CURLOPT_PRIVATE, hp);
@@ -525,7 +556,8 @@ static int setup_easy(struct http_priv *hp)
 	e = NULL;
 	r = 0;
 out:
-	curl_easy_cleanup(e);
+	lcurl->slist_free_all(list);
+	lcurl->easy_cleanup(e);
 	return r;
 }
 
@@ -537,10 +569,13 @@ int probe_http_start(struct probe *p, struct loop *l, probe_done_cb done, void *
 	CURLMcode mc;
 	int r;
 
-	if (!hp || !done || !g.multi || l != g.loop)
+	if (!hp || !done || !g.loop || l != g.loop)
 		return -EINVAL;
 	if (hp->inflight)
 		return -EBUSY;
+	r = multi_open();
+	if (r < 0)
+		goto out;
 	if (!hp->easy) {
 		r = setup_easy(hp);
 		if (r < 0)
@@ -548,8 +583,8 @@ int probe_http_start(struct probe *p, struct loop *l, probe_done_cb done, void *
 	}
 	/* Set here, not at parse: the caller fills p->timeout around parse(). */
 	timeout = p->timeout ? p->timeout : HTTP_DEFAULT_TIMEOUT;
-	rc = curl_easy_setopt(hp->easy, CURLOPT_TIMEOUT_MS,
-			      (long)((timeout + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC));
+	rc = lcurl->easy_setopt(hp->easy, CURLOPT_TIMEOUT_MS,
+				(long)((timeout + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC));
 	if (rc != CURLE_OK) {
 		r = -curl_errno(rc);
 		goto out;
@@ -558,7 +593,7 @@ int probe_http_start(struct probe *p, struct loop *l, probe_done_cb done, void *
 	hp->errbuf[0] = '\0';
 	hp->started = now_mono();
 	/* Only arms curl's timer through on_curl_timer(); the work happens in the loop. */
-	mc = curl_multi_add_handle(g.multi, hp->easy);
+	mc = lcurl->multi_add_handle(g.multi, hp->easy);
 	if (mc != CURLM_OK) {
 		r = -curlm_errno(mc);
 		goto out;
@@ -592,9 +627,14 @@ void probe_http_free(struct probe *p)
 	if (!hp)
 		return;
 	probe_http_cancel(p);
-	if (hp->easy)
-		curl_easy_cleanup(hp->easy);
-	curl_slist_free_all(hp->headers);
+	/* Both exist only once libcurl is loaded; lcurl is NULL again after curl_api_fini(). */
+	if (lcurl) {
+		lcurl->easy_cleanup(hp->easy);
+		lcurl->slist_free_all(hp->headers);
+	}
+	for (size_t i = 0; i < hp->nhdr_lines; i++)
+		free(hp->hdr_lines[i]);
+	free(hp->hdr_lines);
 	if (hp->ext.free)
 		hp->ext.free(hp->ext.arg);
 	free(hp->url);
@@ -623,7 +663,7 @@ static int parse_url(struct http_priv *hp, struct vctx *v, const char *path, con
 	CURLU *u = NULL;
 	CURLUcode uc;
 	char *host = NULL;
-	char msg[128];
+	char msg[256];
 	size_t slen = sep ? (size_t)(sep - url) : 0;
 	bool https = slen == 5 && !strncasecmp(url, "https", 5);
 	int r = 0; /* problems with the URL are recorded in v, not returned */
@@ -642,23 +682,32 @@ static int parse_url(struct http_priv *hp, struct vctx *v, const char *path, con
 		verr(v, path, "URL must not contain spaces or control characters");
 		goto out;
 	}
-	u = curl_url();
+	/* curl's own parser judges the URL: the first http or prometheus probe loads libcurl. */
+	r = curl_api_load(msg, sizeof(msg));
+	if (r == -ENOMEM)
+		goto out;
+	if (r < 0) {
+		verr(v, path, "%s", msg);
+		r = 0;
+		goto out;
+	}
+	u = lcurl->url();
 	if (!u) {
 		r = -ENOMEM;
 		goto out;
 	}
-	uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	uc = lcurl->url_set(u, CURLUPART_URL, url, 0);
 	if (uc != CURLUE_OK) {
-		snprintf(msg, sizeof(msg), "%s", curl_url_strerror(uc));
+		snprintf(msg, sizeof(msg), "%s", lcurl->url_strerror(uc));
 		decap(msg);
 		verr(v, path, "invalid URL '%.200s': %s", url, msg);
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !host[0]) {
+	if (lcurl->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !host[0]) {
 		verr(v, path, "URL '%.200s' has no host", url);
 		goto out;
 	}
-	if (https && !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_SSL)) {
+	if (https && !(lcurl->version_info(CURLVERSION_NOW)->features & CURL_VERSION_SSL)) {
 		verr(v, path, "https is not supported by this build of libcurl");
 		goto out;
 	}
@@ -667,8 +716,10 @@ static int parse_url(struct http_priv *hp, struct vctx *v, const char *path, con
 	if (!hp->url || !hp->host)
 		r = -ENOMEM;
 out:
-	curl_free(host);
-	curl_url_cleanup(u);
+	if (lcurl) {
+		lcurl->free(host);
+		lcurl->url_cleanup(u);
+	}
 	return r;
 }
 
@@ -693,9 +744,14 @@ static int parse_headers(struct http_priv *hp, struct vctx *v, const char *path,
 
 	if (v_object(v, j, path, NULL) < 0)
 		return 0;
+	/* Lines now, curl's list at the first start(): parse does not need libcurl for them. */
+	if (json_object_size(j)) {
+		hp->hdr_lines = calloc(json_object_size(j), sizeof(*hp->hdr_lines));
+		if (!hp->hdr_lines)
+			return -ENOMEM;
+	}
 	json_object_foreach(j, name, val) {
 		char hpath[VPATH_MAX];
-		struct curl_slist *l;
 		const char *s;
 		char *line;
 		int r;
@@ -722,11 +778,7 @@ static int parse_headers(struct http_priv *hp, struct vctx *v, const char *path,
 			r = asprintf(&line, "%s;", name);
 		if (r < 0)
 			return -ENOMEM;
-		l = curl_slist_append(hp->headers, line);
-		free(line);
-		if (!l)
-			return -ENOMEM;
-		hp->headers = l;
+		hp->hdr_lines[hp->nhdr_lines++] = line;
 	}
 	return 0;
 }

@@ -25,6 +25,11 @@ procp='{"name":"tgt","type":"process","target":{"cmdline":"^fl-probe-tgt "},"int
 bystander() { pause '{"pid":'"$TARGET_PID"'}' "$1"; }
 json_of() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
+# ---- libcurl is dlopen()ed by the first http or prometheus probe, not mapped at start
+curl_maps() { grep -c libcurl "/proc/$AGENT_PID/maps"; }
+n=$(curl_maps)
+check "libcurl: not mapped by an idle agent ($n mappings)" [ "$n" -eq 0 ]
+
 # ---- every probe kind passes against a healthy endpoint
 f=$(exp kinds '{"version":1,"title":"kinds","hypothesis":{"probes":['"$web,$tcp,$prom,$procp"'],"after":{"within":"5s"}},"faults":['"$(bystander 600ms)"']}')
 out=$("$FAULTCTL" run "$f" --wait --json 2>&1); rc=$?
@@ -34,6 +39,8 @@ for p in web port errors tgt; do
 	check "probe $p took samples ($n)" [ "${n:-0}" -ge 3 ]
 done
 check "prometheus stub saw the query" grep -qF "sum(rate(errors_total[1m]))" "$T/prom.log"
+n=$(curl_maps)
+check "libcurl: mapped once an http probe has run ($n mappings)" [ "$n" -gt 0 ]
 check "process probe counted the target" grep -q '"status": 0' <<<"$out"
 
 # ---- failures are reported with reasons
