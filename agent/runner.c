@@ -20,6 +20,7 @@
 #define RUN_ID_BYTES 6
 #define RUN_MAX_EVENTS 20000
 #define RUN_KEEP_FINISHED 128
+#define RUN_KEEP_EVENTS 4
 #define SAMPLE_RING 4096
 
 enum phase { PH_QUEUED, PH_PREFLIGHT, PH_BEFORE, PH_INJECT, PH_ROLLBACK, PH_AFTER, PH_DONE, _PH_MAX };
@@ -126,8 +127,10 @@ struct run {
 	json_t *claims;
 	json_t *events;
 	uint64_t events_dropped;
-	/* The record, events and all, is durable in runs/ID.json: the events left memory. */
+	/* The record, events and all, is durable in runs/ID.json. */
 	bool record_on_disk;
+	/* ... and the events left memory: read them from there. */
+	bool events_on_disk;
 	int tripped_rule;
 	uint64_t *rule_evals;	  /* evaluations per rule */
 	uint64_t breach_to_clean; /* ns, when a rule tripped */
@@ -1008,9 +1011,9 @@ json_t *run_json(const struct run *r)
 	return o;
 }
 
-bool run_record_on_disk(const struct run *r)
+bool run_events_on_disk(const struct run *r)
 {
-	return r->record_on_disk;
+	return r->events_on_disk;
 }
 
 json_t *run_record(const struct run *r)
@@ -1046,6 +1049,32 @@ static void save_record(struct run *r)
 	else if (r->phase == PH_DONE)
 		r->record_on_disk = true;
 	free(text);
+}
+
+/*
+ * A finished run stays in memory for status (RUN_KEEP_FINISHED of them), but only the
+ * RUN_KEEP_EVENTS most recent keep their events (up to RUN_MAX_EVENTS each, about 2 KB with
+ * probe samples): older ones are read back from the record file when asked for, so the
+ * agent's memory does not grow with the samples of runs that are over, and replaying a run
+ * that just ended (what `faultctl watch` and reports do) parses nothing.  Where the record
+ * could not be saved the events stay.
+ */
+static void forget_old_events(struct runner *rn)
+{
+	size_t kept = 0;
+	bool trimmed = false;
+
+	for (struct run *o = rn->runs; o; o = o->next) {
+		if (o->phase != PH_DONE || !o->record_on_disk || o->events_on_disk)
+			continue;
+		if (++kept <= RUN_KEEP_EVENTS)
+			continue;
+		json_array_clear(o->events);
+		o->events_on_disk = true;
+		trimmed = true;
+	}
+	if (trimmed)
+		malloc_trim(0);
 }
 
 static void finish(struct run *r)
@@ -1084,16 +1113,7 @@ static void finish(struct run *r)
 		  json_pack("{s:s, s:s}", "verdict", verdict_names[r->verdict], "reason",
 			    r->reason ? r->reason : ""),
 		  save_record);
-	/*
-	 * A finished run stays in memory for status (RUN_KEEP_FINISHED of them), but its events
-	 * (up to RUN_MAX_EVENTS, about 2 KB each with probe samples) are read back from the
-	 * record file when asked for: the agent's memory does not grow with the samples of
-	 * runs that are over.  Where the record could not be saved they stay.
-	 */
-	if (r->record_on_disk) {
-		json_array_clear(r->events);
-		malloc_trim(0);
-	}
+	forget_old_events(r->rn);
 }
 
 /* ---- runner ------------------------------------------------------------------------------- */

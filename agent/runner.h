@@ -59,12 +59,12 @@ size_t runner_active(const struct runner *rn);
 json_t *runner_list(const struct runner *rn);
 json_t *runner_status_all(const struct runner *rn);
 json_t *run_json(const struct run *r);
-/* The full record: run_json() plus every event (not once run_record_on_disk()). */
+/* The full record: run_json() plus every event (not once run_events_on_disk()). */
 json_t *run_record(const struct run *r);
-/* Events so far (borrowed); empty once run_record_on_disk(). */
+/* Events so far (borrowed); empty once run_events_on_disk(). */
 json_t *run_events(const struct run *r);
-/* A finished run whose record is durable in STATE/runs/ID.json: read events from there. */
-bool run_record_on_disk(const struct run *r);
+/* An older finished run whose events are only in its record, STATE/runs/ID.json. */
+bool run_events_on_disk(const struct run *r);
 const char *run_id(const struct run *r);
 /*
  * Read-only counters for the metrics endpoint (metrics.c renders them):

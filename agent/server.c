@@ -363,14 +363,14 @@ static json_t *record_from_disk(struct client *c, const char *id)
 	return rec;
 }
 
-/* A run's full record: from memory while it runs, else from the state dir. */
+/* A run's full record: from memory, or from the state dir once its events are only there. */
 static void req_record(struct client *c, const struct proto_req *req)
 {
 	struct run *r;
 	json_t *rec;
 
 	r = runner_find(c->s->rn, req->run);
-	if (r && !run_record_on_disk(r)) {
+	if (r && !run_events_on_disk(r)) {
 		send_ok(c, json_pack("{s:o}", "record", run_record(r)));
 		return;
 	}
@@ -393,7 +393,7 @@ static void req_events(struct client *c, const struct proto_req *req)
 	if (!r)
 		return;
 	events = run_events(r);
-	if (run_record_on_disk(r)) {
+	if (run_events_on_disk(r)) {
 		rec = record_from_disk(c, req->run);
 		if (!rec)
 			return;
