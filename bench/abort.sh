@@ -89,9 +89,17 @@ for n in 1 10 50; do
 			peer_name="tc qdisc del per interface" better=lower n="$cnt"
 	done
 done
-note "A faultctl process takes about 10 ms to start here (it maps 39 shared libraries: the \
-experiment validator links libcurl, libbpf and libnl), which is most of faultctl abort's \
-time with one fault; the abort request rows leave it out."
+# What a faultctl process costs before it says anything: the difference between the two ways.
+for ((r = 0; r < 21; r++)); do
+	t0=$EPOCHREALTIME
+	"$FAULTCTL" --help >/dev/null 2>&1
+	t1=$EPOCHREALTIME
+	ms_between "$t0" "$t1" >>"$T/ctl-start"
+done
+libs=$(ldd "$FAULTCTL" | wc -l)
+row label="faultctl start and exit (--help), p50" unit=ms faultline="$(pctl "$T/ctl-start" 50)" n=21
+note "faultctl abort's time includes starting a faultctl process ($(pctl "$T/ctl-start" 50) ms \
+here for --help; it maps $libs shared objects); the abort request rows leave it out."
 
 # ---- breach to clean -------------------------------------------------------------------
 method "Breach: a veth pair between the host and a namespace with a TCP listener; a tcp probe \

@@ -78,7 +78,7 @@ for n in 1 100; do
 	blocks=10
 	per=$(( (RUNS + blocks - 1) / blocks ))
 	for ((b = 0; b < blocks; b++)); do
-		for k in fl:auto nl:netlink; do
+		for k in fl:tcx nl:netlink; do
 			FAULTLINE_TC_ATTACH=${k#*:} "$NETLAT" "$T/exp-$n.json" "$per" "$T/${k%:*}-$n-apply" \
 				"$T/${k%:*}-$n-revert" "$T/${k%:*}-$n-plan" || exit 1
 		done
