@@ -31,6 +31,8 @@
 #include <sys/uio.h>
 #include <bpf/bpf.h>
 
+#include "../tests/helpers/cli.h"
+
 #define MAX_SIZE 9000
 #define MAX_BATCH 256
 
@@ -41,14 +43,6 @@ static void on_stop(int sig)
 	stop = 1;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t cpu_ns(void)
 {
 	struct timespec ts;
@@ -57,42 +51,11 @@ static uint64_t cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void die(const char *what)
-{
-	fprintf(stderr, "udpflood: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static long num(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "udpflood: bad number '%s'\n", s);
-		exit(2);
-	}
-	return v;
-}
-
 static int sock_for(const char *host, const char *port, struct sockaddr_storage *ss,
 		    socklen_t *len)
 {
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_socktype = SOCK_DGRAM };
-	struct addrinfo *ai;
-	int fd;
+	int fd = socket(addr_of(host, port, SOCK_DGRAM, ss, len), SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	if (getaddrinfo(host, port, &hints, &ai) != 0) {
-		fprintf(stderr, "udpflood: bad address '%s' port '%s'\n", host, port);
-		exit(2);
-	}
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*len = ai->ai_addrlen;
-	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	freeaddrinfo(ai);
 	if (fd < 0)
 		die("socket");
 	return fd;
@@ -235,6 +198,7 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
 
+	cli_name = "udpflood";
 	/* No SA_RESTART: a signal ends a blocking recvmmsg() at once. */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -38,6 +38,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "cli.h"
+
 #define MAGIC 0xfa17u
 #define MAX_SIZE 9000
 #define MAX_COUNT 10000000
@@ -47,49 +49,6 @@ static volatile sig_atomic_t stop;
 static void on_stop(int sig)
 {
 	stop = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "nettraffic: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static long num(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "nettraffic: bad number '%s'\n", s);
-		exit(2);
-	}
-	return v;
-}
-
-static int addr_of(const char *host, const char *port, struct sockaddr_storage *ss,
-		   socklen_t *len)
-{
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
-
-	if (getaddrinfo(host, port, &hints, &ai) != 0) {
-		fprintf(stderr, "nettraffic: bad address '%s' port '%s'\n", host, port);
-		exit(2);
-	}
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*len = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return ss->ss_family;
 }
 
 static int sock(int family, int type)
@@ -161,12 +120,12 @@ static int cmd_send(int argc, char **argv)
 		pps = num(argv[6], 1, 10000000);
 	if (argc > 7)
 		sport = num(argv[7], 1, 65535);
-	fd = sock(addr_of(argv[2], argv[3], &dst, &dlen), SOCK_DGRAM);
+	fd = sock(addr_of(argv[2], argv[3], 0, &dst, &dlen), SOCK_DGRAM);
 	if (sport) {
 		char p[16];
 
 		snprintf(p, sizeof(p), "%ld", sport);
-		addr_of(dst.ss_family == AF_INET6 ? "::" : "0.0.0.0", p, &src, &slen);
+		addr_of(dst.ss_family == AF_INET6 ? "::" : "0.0.0.0", p, 0, &src, &slen);
 		if (bind(fd, (struct sockaddr *)&src, slen) < 0)
 			die("bind");
 	}
@@ -202,7 +161,7 @@ static int cmd_recv(int argc, char **argv)
 	seen = calloc((size_t)count + 1, 1);
 	if (!seen)
 		die("calloc");
-	fd = sock(addr_of(argv[2], argv[3], &a, &alen), SOCK_DGRAM);
+	fd = sock(addr_of(argv[2], argv[3], 0, &a, &alen), SOCK_DGRAM);
 	/* Root may go past rmem_max: the test measures the fault, not our socket buffer. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -270,7 +229,7 @@ static int cmd_echo(int argc, char **argv)
 
 	if (argc < 4)
 		return 2;
-	fd = sock(addr_of(argv[2], argv[3], &a, &alen), SOCK_DGRAM);
+	fd = sock(addr_of(argv[2], argv[3], 0, &a, &alen), SOCK_DGRAM);
 	if (bind(fd, (struct sockaddr *)&a, alen) < 0)
 		die("bind");
 	printf("ready\n");
@@ -315,7 +274,7 @@ static int cmd_rtt(int argc, char **argv)
 	rtt = calloc((size_t)count, sizeof(*rtt));
 	if (!sent || !rtt)
 		die("calloc");
-	fd = sock(addr_of(argv[2], argv[3], &a, &alen), SOCK_DGRAM);
+	fd = sock(addr_of(argv[2], argv[3], 0, &a, &alen), SOCK_DGRAM);
 	if (connect(fd, (struct sockaddr *)&a, alen) < 0)
 		die("connect");
 	start = now_ns();
@@ -368,7 +327,7 @@ static int cmd_listen(int argc, char **argv)
 
 	if (argc < 4)
 		return 2;
-	fd = sock(addr_of(argv[2], argv[3], &a, &alen), SOCK_STREAM);
+	fd = sock(addr_of(argv[2], argv[3], 0, &a, &alen), SOCK_STREAM);
 	if (bind(fd, (struct sockaddr *)&a, alen) < 0 || listen(fd, 64) < 0)
 		die("listen");
 	printf("ready\n");
@@ -393,7 +352,7 @@ static int cmd_connect(int argc, char **argv)
 	if (argc < 5)
 		return 2;
 	timeout = num(argv[4], 1, 600000);
-	fd = sock(addr_of(argv[2], argv[3], &a, &alen), SOCK_STREAM);
+	fd = sock(addr_of(argv[2], argv[3], 0, &a, &alen), SOCK_STREAM);
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	if (connect(fd, (struct sockaddr *)&a, alen) == 0)
 		return 0;
@@ -419,6 +378,7 @@ int main(int argc, char **argv)
 		{ "rtt", cmd_rtt },	  { "listen", cmd_listen }, { "connect", cmd_connect },
 	};
 
+	cli_name = "nettraffic";
 	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(argv[1], cmds[i].name)) {
 			int r = cmds[i].fn(argc, argv);
