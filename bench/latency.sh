@@ -114,10 +114,9 @@ an htb class in their place (the same number of tc processes and netlink round t
 bench/vm.sh runs their exact sequence, prio and netem, against faultline's netem engine."
 note "apply is the moment the fault starts: the classifier was loaded at preflight (plan), so \
 apply only attaches it. 'plan + apply' is the whole cost from nothing, against the same tc \
-sequence. tcx is the default where the kernel has it because a tcx link dies with the agent \
-(a SIGKILLed agent leaves no fault behind); its attach and detach each wait for the kernel's \
-RCU grace periods, which is the difference to cls_bpf. FAULTLINE_TC_ATTACH=netlink selects \
-cls_bpf."
+sequence. cls_bpf over netlink is the default; tcx (FAULTLINE_TC_ATTACH=tcx) has a link that \
+dies with the agent (a SIGKILLed agent leaves no fault behind), but its attach and detach each \
+wait for the kernel's RCU grace periods, which is the difference to cls_bpf."
 
 # ratios ATTACH-KEY: "apply/1: 12x; ..." in TXT, MET=false when one is under 10x.
 ratios() {
