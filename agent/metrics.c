@@ -16,13 +16,6 @@
 #include "runner.h"
 #include "util.h"
 
-#ifndef FL_VERSION
-#define FL_VERSION "unknown"
-#endif
-#ifndef FL_GIT_REV
-#define FL_GIT_REV "unknown"
-#endif
-
 struct mconn {
 	struct metrics *m;
 	struct mconn *next;

@@ -7,6 +7,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The Makefile passes both; a build without it (an IDE, a lone cc) still compiles. */
+#ifndef FL_VERSION
+#define FL_VERSION "unknown"
+#endif
+#ifndef FL_GIT_REV
+#define FL_GIT_REV "unknown"
+#endif
+
 #define NSEC_PER_USEC 1000ULL
 #define NSEC_PER_MSEC 1000000ULL
 #define NSEC_PER_SEC 1000000000ULL

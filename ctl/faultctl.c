@@ -16,13 +16,6 @@
 #include "util.h"
 #include "validate.h"
 
-#ifndef FL_VERSION
-#define FL_VERSION "unknown"
-#endif
-#ifndef FL_GIT_REV
-#define FL_GIT_REV "unknown"
-#endif
-
 struct command {
 	const char *name;
 	int (*fn)(const struct ctl *ctl, int argc, char **argv);
